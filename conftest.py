@@ -1,0 +1,145 @@
+"""Shared fixtures: a user per role in two teams, record makers, and the real browser."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright runs an event loop in the test thread
+from pathlib import Path
+
+import pytest
+
+from tandem.accounts.models import Team, User
+from tandem.accounts.roles import Role
+from tandem.accounts.services import team_create, user_create
+from tandem.contacts.models import Company, Contact
+from tandem.contacts.services import EmailInput, PhoneInput, company_create, contact_create
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent / "var" / "screenshots"
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def team_a(db) -> Team:
+    return team_create(actor=None, name="Team A")
+
+
+@pytest.fixture
+def team_b(db) -> Team:
+    return team_create(actor=None, name="Team B")
+
+
+def _user(email: str, role: Role, team: Team | None = None, name: str = "") -> User:
+    return user_create(actor=None, email=email, role=role, team=team, password=PASSWORD, full_name=name)
+
+
+@pytest.fixture
+def admin(db) -> User:
+    return _user("admin@example.com", Role.ADMIN, name="Ada Admin")
+
+
+@pytest.fixture
+def head_a(team_a) -> User:
+    head = _user("head.a@example.com", Role.HEAD, team_a, "Hana Head")
+    team_a.head = head
+    team_a.save(update_fields=["head"])
+    return head
+
+
+@pytest.fixture
+def rep_a(team_a) -> User:
+    return _user("rep.a@example.com", Role.REP, team_a, "Rita Rep")
+
+
+@pytest.fixture
+def rep_a2(team_a) -> User:
+    return _user("rep.a2@example.com", Role.REP, team_a, "Ravi Rep")
+
+
+@pytest.fixture
+def rep_b(team_b) -> User:
+    return _user("rep.b@example.com", Role.REP, team_b, "Boris Rep")
+
+
+@pytest.fixture
+def marketer(db) -> User:
+    return _user("marketer@example.com", Role.MARKETER, name="Mia Marketer")
+
+
+@pytest.fixture
+def readonly(db) -> User:
+    return _user("readonly@example.com", Role.READONLY, name="Rob Reader")
+
+
+@pytest.fixture
+def make_company(db):
+    def make(owner: User, name: str = "Acme", **data) -> Company:
+        phones = [PhoneInput(number) for number in data.pop("phones", [])]
+        emails = [EmailInput(address) for address in data.pop("emails", [])]
+        return company_create(actor=owner, data={"name": name, **data}, phones=phones, emails=emails)
+
+    return make
+
+
+@pytest.fixture
+def make_contact(db):
+    def make(owner: User, first_name: str = "Ivan", last_name: str = "Petrov", **data) -> Contact:
+        phones = [PhoneInput(number) for number in data.pop("phones", [])]
+        emails = [EmailInput(address) for address in data.pop("emails", [])]
+        return contact_create(
+            actor=owner, data={"first_name": first_name, "last_name": last_name, **data}, phones=phones, emails=emails
+        )
+
+    return make
+
+
+# --- the real browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM.exists():
+        message = "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a full-page screenshot under var/screenshots/NAME.png (kept as a CI artifact)."""
+
+    def take(name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def login(page, live_server):
+    def do(user: User, password: str = PASSWORD):
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Email").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
+        return page
+
+    return do

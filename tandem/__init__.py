@@ -1,0 +1,1 @@
+"""Tandem: an open-source, self-hosted CRM for sales teams."""

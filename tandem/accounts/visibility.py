@@ -1,0 +1,86 @@
+"""Visibility: what a user may see or change, compiled into SQL predicates.
+
+Every selector of an owned entity filters with `scope_q`, so pages, search, the API, exports and
+reports all show exactly the same rows.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from django.db.models import Model, Q
+
+from tandem.accounts.models import User
+
+
+class Scope(IntEnum):
+    NONE = 0
+    OWN = 1
+    TEAM = 2
+    ALL = 3
+
+
+def scope_for(user: User, model: type[Model], action: str = "view") -> Scope:
+    """The widest scope `user` holds for `action` ("view" or "change") on `model`."""
+    if not user.is_authenticated or not user.is_active:
+        return Scope.NONE
+    label, name = model._meta.app_label, model._meta.model_name
+    if not user.has_perm(f"{label}.{action}_{name}"):
+        return Scope.NONE
+    if user.has_perm(f"{label}.{action}_all_{name}"):
+        return Scope.ALL
+    if user.has_perm(f"{label}.{action}_team_{name}"):
+        return Scope.TEAM
+    return Scope.OWN
+
+
+def team_ids(user: User) -> list[int]:
+    """Teams whose records a team-scoped user sees: the own team and every team they head."""
+    cached = getattr(user, "_tandem_team_ids", None)
+    if cached is None:
+        ids = set(user.headed_teams.values_list("id", flat=True))
+        if user.team_id:
+            ids.add(user.team_id)
+        cached = sorted(ids)
+        user._tandem_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def scope_q(user: User, model: type[Model], action: str = "view") -> Q:
+    """A filter selecting the rows of `model` the user may `action`; `Q(pk__in=[])` when none.
+
+    Owned models have `owner` and a `shared_with` many-to-many; sharing grants view and change.
+    """
+    scope = scope_for(user, model, action)
+    if scope is Scope.NONE:
+        return Q(pk__in=[])
+    if scope is Scope.ALL:
+        return Q()
+    shared = Q(pk__in=model.shared_with.through.objects.filter(user_id=user.pk).values(  # type: ignore[attr-defined]
+        f"{model._meta.model_name}_id"
+    ))
+    if scope is Scope.TEAM:
+        teams = team_ids(user)
+        members = User.objects.filter(team_id__in=teams).values("id")
+        return Q(owner_id=user.pk) | Q(owner_id__in=members) | shared
+    return Q(owner_id=user.pk) | shared
+
+
+def can(user: User, action: str, obj: Model) -> bool:
+    """Whether `user` may `action` this one object (evaluated in Python, for already-fetched rows)."""
+    model = type(obj)
+    scope = scope_for(user, model, action)
+    if scope is Scope.NONE:
+        return False
+    if scope is Scope.ALL:
+        return True
+    owner_id = getattr(obj, "owner_id", None)
+    if owner_id == user.pk:
+        return True
+    if scope is Scope.TEAM and owner_id is not None:
+        owner_team = User.objects.filter(pk=owner_id).values_list("team_id", flat=True).first()
+        if owner_team in team_ids(user):
+            return True
+    return model.shared_with.through.objects.filter(  # type: ignore[attr-defined]
+        user_id=user.pk, **{f"{model._meta.model_name}_id": obj.pk}
+    ).exists()

@@ -1,0 +1,176 @@
+"""Reads of companies and contacts, already scoped to what the acting user may see."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from tandem.accounts.models import User
+from tandem.accounts.visibility import can, scope_q
+from tandem.contacts.models import Company, Contact, Email, Phone
+from tandem.core.errors import PermissionDenied
+from tandem.core.phones import phone_query_digits
+from tandem.search.backends import Kind, matching_ids, query_words
+
+Record = TypeVar("Record", Company, Contact)
+
+COMPANY_SORTS = {
+    "name": ["name", "id"],
+    "-name": ["-name", "-id"],
+    "created": ["created_at", "id"],
+    "-created": ["-created_at", "-id"],
+    "-updated": ["-updated_at", "-id"],
+}
+CONTACT_SORTS = {
+    "name": ["last_name", "first_name", "id"],
+    "-name": ["-last_name", "-first_name", "-id"],
+    "created": ["created_at", "id"],
+    "-created": ["-created_at", "-id"],
+    "-updated": ["-updated_at", "-id"],
+}
+
+
+@dataclass
+class ListFilters:
+    """What a list is narrowed by; the same object serves pages, the API and exports."""
+
+    search: str = ""
+    owner: int | None = None
+    team: int | None = None
+    category: int | None = None
+    industry: int | None = None
+    tag: int | None = None
+    company: int | None = None
+    created_from: datetime.date | None = None
+    created_to: datetime.date | None = None
+    trashed: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def search_q(kind: Kind, text: str) -> Q | None:
+    """Rows matching `text` as typed in global search: words as prefixes, or a phone in any format."""
+    digits = phone_query_digits(text)
+    subquery = matching_ids(kind, digits) if digits else matching_ids(kind, query_words(text))
+    return None if subquery is None else Q(pk__in=subquery)
+
+
+def _base(model: type[Record], actor: User, filters: ListFilters, kind: Kind) -> QuerySet[Record]:
+    queryset = model.objects.filter(scope_q(actor, model, "view"))
+    queryset = queryset.filter(deleted_at__isnull=not filters.trashed)
+    if filters.search.strip():
+        condition = search_q(kind, filters.search)
+        if condition is not None:
+            queryset = queryset.filter(condition)
+    if filters.owner:
+        queryset = queryset.filter(owner_id=filters.owner)
+    if filters.team:
+        queryset = queryset.filter(owner_id__in=User.objects.filter(team_id=filters.team).values("id"))
+    if filters.tag:
+        queryset = queryset.filter(pk__in=model.tags.through.objects.filter(tag_id=filters.tag).values(
+            f"{model._meta.model_name}_id"
+        ))
+    if filters.created_from:
+        queryset = queryset.filter(created_at__date__gte=filters.created_from)
+    if filters.created_to:
+        queryset = queryset.filter(created_at__date__lte=filters.created_to)
+    return queryset
+
+
+def company_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet[Company]:
+    """Companies the actor may see, narrowed by `filters`; unordered (the caller paginates)."""
+    filters = filters or ListFilters()
+    queryset = _base(Company, actor, filters, Kind.COMPANY)
+    if filters.category:
+        queryset = queryset.filter(category_id=filters.category)
+    if filters.industry:
+        queryset = queryset.filter(industry_id=filters.industry)
+    return queryset.select_related("owner", "category", "industry").prefetch_related(
+        Prefetch("phones", queryset=Phone.objects.order_by("position", "id")),
+        Prefetch("emails", queryset=Email.objects.order_by("position", "id")),
+    )
+
+
+def contact_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet[Contact]:
+    filters = filters or ListFilters()
+    queryset = _base(Contact, actor, filters, Kind.CONTACT)
+    if filters.category:
+        queryset = queryset.filter(company__category_id=filters.category)
+    if filters.industry:
+        queryset = queryset.filter(company__industry_id=filters.industry)
+    if filters.company:
+        queryset = queryset.filter(company_id=filters.company)
+    return queryset.select_related("owner", "company", "role").prefetch_related(
+        Prefetch("phones", queryset=Phone.objects.order_by("position", "id")),
+        Prefetch("emails", queryset=Email.objects.order_by("position", "id")),
+    )
+
+
+def _get_for_user(model: type[Record], *, user: User, pk: object, for_write: bool, trashed: bool) -> Record:
+    try:
+        obj = model.objects.filter(scope_q(user, model, "view")).get(pk=int(str(pk)))
+    except (model.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404 from error
+    if obj.is_deleted and not trashed:
+        raise Http404
+    if for_write and not can(user, "change", obj):
+        raise PermissionDenied("read only")
+    return obj
+
+
+def company_get_for_user(*, user: User, pk: object, for_write: bool = False, trashed: bool = False) -> Company:
+    """The company if `user` may see it (404 otherwise); PermissionDenied if `for_write` and read-only."""
+    return _get_for_user(Company, user=user, pk=pk, for_write=for_write, trashed=trashed)
+
+
+def contact_get_for_user(*, user: User, pk: object, for_write: bool = False, trashed: bool = False) -> Contact:
+    return _get_for_user(Contact, user=user, pk=pk, for_write=for_write, trashed=trashed)
+
+
+def company_card(*, user: User, pk: object) -> Company:
+    """A company with everything its card shows, in a constant number of queries."""
+    company = company_get_for_user(user=user, pk=pk)
+    return (
+        Company.objects.select_related("owner", "industry", "category", "channel")
+        .prefetch_related("phones", "emails", "tags", "shared_with")
+        .get(pk=company.pk)
+    )
+
+
+def company_contacts(*, user: User, company: Company, limit: int = 100) -> list[Contact]:
+    return list(
+        contact_list(actor=user, filters=ListFilters(company=company.pk)).order_by("last_name", "first_name", "id")[
+            :limit
+        ]
+    )
+
+
+def contact_card(*, user: User, pk: object) -> Contact:
+    contact = contact_get_for_user(user=user, pk=pk)
+    return (
+        Contact.objects.select_related("owner", "company", "company__category", "role", "channel")
+        .prefetch_related("phones", "emails", "tags", "shared_with")
+        .get(pk=contact.pk)
+    )
+
+
+def visible_company_or_none(*, user: User, company: Company | None) -> Company | None:
+    """Hide a contact's company on its card when the viewer may not see that company."""
+    if company is None or company.is_deleted or not can(user, "view", company):
+        return None
+    return company
+
+
+def global_search(*, actor: User, text: str, limit: int = 8) -> dict[str, list]:
+    """Contacts and companies for the top-bar search; empty for fewer than two characters."""
+    if len(text.strip()) < 2:
+        return {"contacts": [], "companies": []}
+    filters = ListFilters(search=text)
+    contacts = list(contact_list(actor=actor, filters=filters).order_by("last_name", "first_name", "id")[:limit])
+    companies = list(company_list(actor=actor, filters=filters).order_by("name", "id")[:limit])
+    return {"contacts": contacts, "companies": companies}
+
+

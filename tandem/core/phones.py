@@ -1,0 +1,98 @@
+"""Phone numbers: parse what people type into E.164, never invent a number.
+
+A cell may hold several numbers ("0888 123 456, 02/987 65 43 (office)"); `split_phones` cuts it,
+`parse_phone` normalises one piece against a default region and reports it as invalid otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+
+_SEPARATORS = re.compile(r"[,;\n/|]+|\s{3,}")
+_EXTENSION = re.compile(r"(?:ext\.?|доб\.?|вътр\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_NOTE = re.compile(r"\((?![\d\s+-]+\))[^)]*\)|(?:тел|моб|tel|phone|mob|факс|fax)[.:]*", re.IGNORECASE)
+_DIGITS = re.compile(r"\D+")
+
+
+@dataclass(frozen=True)
+class ParsedPhone:
+    raw: str
+    e164: str
+    extension: str
+
+    @property
+    def national_digits(self) -> str:
+        """The national significant number, e.g. 888123456 for +359888123456."""
+        number = phonenumbers.parse(self.e164)
+        return str(phonenumbers.national_significant_number(number))
+
+    def search_tokens(self) -> list[str]:
+        """Digit strings under which this number is found: E.164, national with trunk 0, and bare NSN."""
+        nsn = self.national_digits
+        return [self.e164.lstrip("+"), "0" + nsn, nsn]
+
+    def display(self) -> str:
+        number = phonenumbers.parse(self.e164)
+        text = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return f"{text} ext. {self.extension}" if self.extension else text
+
+
+class InvalidPhone(ValueError):
+    def __init__(self, raw: str):
+        super().__init__(raw)
+        self.raw = raw
+
+
+def default_region() -> str:
+    return str(settings.PHONE_REGION)
+
+
+def parse_phone(raw: str, region: str | None = None) -> ParsedPhone:
+    """Parse one number typed in any common format; raise InvalidPhone when it is not a real number."""
+    text = raw.strip()
+    extension = ""
+    match = _EXTENSION.search(text)
+    if match:
+        extension = match.group(1)
+        text = text[: match.start()]
+    text = _NOTE.sub(" ", text).strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region or default_region())
+    except phonenumbers.NumberParseException as error:
+        raise InvalidPhone(raw) from error
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(raw)
+    if number.extension and not extension:
+        extension = str(number.extension)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return ParsedPhone(raw=raw.strip(), e164=e164, extension=extension)
+
+
+def split_phones(cell: str) -> list[str]:
+    """Cut a cell holding several numbers into the pieces that each look like one number."""
+    return [piece.strip() for piece in _SEPARATORS.split(cell or "") if _DIGITS.sub("", piece)]
+
+
+def phone_query_digits(query: str, region: str | None = None) -> list[str]:
+    """Digit prefixes to search for when `query` looks like (part of) a phone number, else []."""
+    stripped = query.strip()
+    if not stripped or not re.fullmatch(r"[\d\s()+\-./]+", stripped):
+        return []
+    digits = _DIGITS.sub("", stripped)
+    if len(digits) < 3:
+        return []
+    if stripped.startswith("+"):
+        return [digits]
+    if digits.startswith("00"):
+        return [digits[2:]]
+    try:
+        parsed = parse_phone(stripped, region)
+    except InvalidPhone:
+        return [digits]
+    return [parsed.e164.lstrip("+")]

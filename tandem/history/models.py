@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.Model):
+    """One recorded change: who did what to which record, with each field's old and new value.
+
+    `target` is the record changed; `parent` is the card it also shows on (a contact's company), so a
+    company's timeline includes what happened to its people.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("changed")
+        DELETED = "deleted", _("moved to trash")
+        RESTORED = "restored", _("restored")
+        SHARED = "shared", _("shared")
+        REASSIGNED = "reassigned", _("reassigned")
+
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.BigIntegerField()
+    target_label = models.CharField(max_length=300, blank=True)
+    parent_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    parent_id = models.BigIntegerField(null=True, blank=True)
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-occurred_at"], name="event_target_idx"),
+            models.Index(fields=["parent_type", "parent_id", "-occurred_at"], name="event_parent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_label}"
