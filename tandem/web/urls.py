@@ -1,5 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
-from tandem.web import views
+from tandem.web.views import common
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", common.home, name="home"),
+    path("", include("tandem.web.urls_accounts")),
+    path("", include("tandem.web.urls_contacts")),
+]
