@@ -88,7 +88,10 @@ def make_contact(db):
         phones = [PhoneInput(number) for number in data.pop("phones", [])]
         emails = [EmailInput(address) for address in data.pop("emails", [])]
         return contact_create(
-            actor=owner, data={"first_name": first_name, "last_name": last_name, **data}, phones=phones, emails=emails
+            actor=owner,
+            data={"first_name": first_name, "last_name": last_name, **data},
+            phones=phones,
+            emails=emails,
         )
 
     return make

@@ -9,7 +9,13 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"run": "tandem_run", "worker": "run_huey", "createuser": "createuser", "demo": "demo", "token": "token"}
+ALIASES = {
+    "run": "tandem_run",
+    "worker": "run_huey",
+    "createuser": "createuser",
+    "demo": "demo",
+    "token": "token",
+}
 
 
 def _configuration_problems() -> list[str]:

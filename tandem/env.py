@@ -6,6 +6,7 @@ so `tandem check` can explain all of them at once and startup fails loudly on th
 
 from __future__ import annotations
 
+import builtins
 import os
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -26,10 +27,12 @@ class ConfigError(Exception):
 
 @dataclass
 class Env:
-    source: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    problems: list[str] = field(default_factory=list)
+    source: Mapping[builtins.str, builtins.str] = field(default_factory=lambda: os.environ)
+    problems: builtins.list[builtins.str] = field(default_factory=list)
 
-    def _get(self, name: str, default: T, parse: Callable[[str], T], allowed: str) -> T:
+    def _get(
+        self, name: builtins.str, default: T, parse: Callable[[builtins.str], T], allowed: builtins.str
+    ) -> T:
         raw = self.source.get(name)
         if raw is None or raw.strip() == "":
             return default
@@ -39,11 +42,11 @@ class Env:
             self.problems.append(f"{name}={raw!r} is not valid: expected {allowed}.")
             return default
 
-    def str(self, name: str, default: str = "") -> str:
-        return self._get(name, default, str, "text")
+    def str(self, name: builtins.str, default: builtins.str = "") -> builtins.str:
+        return self._get(name, default, builtins.str, "text")
 
-    def bool(self, name: str, default: bool) -> bool:
-        def parse(value: str) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
+        def parse(value: builtins.str) -> builtins.bool:
             lowered = value.lower()
             if lowered in {"1", "true", "yes", "on"}:
                 return True
@@ -53,8 +56,15 @@ class Env:
 
         return self._get(name, default, parse, "one of true/false/1/0/yes/no/on/off")
 
-    def int(self, name: str, default: int, *, minimum: int = 0, maximum: int = 2**31) -> int:
-        def parse(value: str) -> int:
+    def int(
+        self,
+        name: builtins.str,
+        default: builtins.int,
+        *,
+        minimum: builtins.int = 0,
+        maximum: builtins.int = 2**31,
+    ) -> builtins.int:
+        def parse(value: builtins.str) -> builtins.int:
             number = int(value)
             if not minimum <= number <= maximum:
                 raise ValueError(value)
@@ -62,25 +72,27 @@ class Env:
 
         return self._get(name, default, parse, f"a whole number from {minimum} to {maximum}")
 
-    def choice(self, name: str, default: str, choices: list[str]) -> str:
-        def parse(value: str) -> str:
+    def choice(
+        self, name: builtins.str, default: builtins.str, choices: builtins.list[builtins.str]
+    ) -> builtins.str:
+        def parse(value: builtins.str) -> builtins.str:
             if value not in choices:
                 raise ValueError(value)
             return value
 
         return self._get(name, default, parse, "one of " + ", ".join(choices))
 
-    def list(self, name: str, default: list[str]) -> list[str]:
-        def parse(value: str) -> list[str]:
+    def list(self, name: builtins.str, default: builtins.list[builtins.str]) -> builtins.list[builtins.str]:
+        def parse(value: builtins.str) -> builtins.list[builtins.str]:
             return [item.strip() for item in value.split(",") if item.strip()]
 
         return self._get(name, default, parse, "a comma-separated list")
 
-    def path(self, name: str, default: Path) -> Path:
+    def path(self, name: builtins.str, default: Path) -> Path:
         return self._get(name, default, lambda value: Path(value).expanduser().resolve(), "a path")
 
-    def timezone(self, name: str, default: str) -> str:
-        def parse(value: str) -> str:
+    def timezone(self, name: builtins.str, default: builtins.str) -> builtins.str:
+        def parse(value: builtins.str) -> builtins.str:
             try:
                 zoneinfo.ZoneInfo(value)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
@@ -89,18 +101,22 @@ class Env:
 
         return self._get(name, default, parse, "an IANA time zone such as Europe/Sofia")
 
-    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
-        def parse(value: str) -> str:
+    def url(
+        self, name: builtins.str, default: builtins.str, schemes: tuple[builtins.str, ...]
+    ) -> builtins.str:
+        def parse(value: builtins.str) -> builtins.str:
             if not value.startswith(tuple(f"{scheme}://" for scheme in schemes)):
                 raise ValueError(value)
             return value
 
-        return self._get(name, default, parse, "a URL starting with " + " or ".join(f"{s}://" for s in schemes))
+        return self._get(
+            name, default, parse, "a URL starting with " + " or ".join(f"{s}://" for s in schemes)
+        )
 
-    def phone_region(self, name: str, default: str) -> str:
+    def phone_region(self, name: builtins.str, default: builtins.str) -> builtins.str:
         import phonenumbers
 
-        def parse(value: str) -> str:
+        def parse(value: builtins.str) -> builtins.str:
             region = value.upper()
             if region not in phonenumbers.SUPPORTED_REGIONS:
                 raise ValueError(value)
@@ -108,7 +124,7 @@ class Env:
 
         return self._get(name, default, parse, "a two-letter country code such as BG, RU or GB")
 
-    def require(self, name: str, value: str, why: str) -> None:
+    def require(self, name: builtins.str, value: builtins.str, why: builtins.str) -> None:
         if not value:
             self.problems.append(f"{name} is required {why}.")
 

@@ -78,7 +78,7 @@ def user_update(
     user: User,
     full_name: str | None = None,
     role: Role | None = None,
-    team: Team | None | bool = False,
+    team: Team | bool | None = False,
     is_active: bool | None = None,
 ) -> User:
     """Admin edit of another user; `team=False` means unchanged, `None` removes from any team."""
@@ -106,6 +106,17 @@ def profile_update(*, user: User, full_name: str, language: str, time_zone: str)
     user.time_zone = time_zone
     user.full_clean(exclude=["password"])
     user.save(update_fields=["full_name", "language", "time_zone"])
+    return user
+
+
+def user_password_set(*, user: User, password: str) -> User:
+    """Store a new password for `user` (already validated by the caller's form).
+
+    Used for a user changing their own password and for an administrator setting one; the caller
+    keeps the current session valid (`update_session_auth_hash`) when the user changed their own.
+    """
+    user.set_password(password)
+    user.save(update_fields=["password"])
     return user
 
 
@@ -140,7 +151,9 @@ def token_create(*, user: User, name: str, scope: str = ApiToken.Scope.WRITE) ->
     if scope not in ApiToken.Scope.values:
         raise ValidationError({"scope": _("Unknown token scope.")}, code="invalid_scope")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name.strip() or _("API token"), prefix=secret[:10], digest=_digest(secret))
+    token = ApiToken(
+        user=user, name=name.strip() or _("API token"), prefix=secret[:10], digest=_digest(secret)
+    )
     token.scope = scope
     token.full_clean()
     token.save()

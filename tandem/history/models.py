@@ -30,7 +30,9 @@ class Event(models.Model):
     target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     target_id = models.BigIntegerField()
     target_label = models.CharField(max_length=300, blank=True)
-    parent_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    parent_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     parent_id = models.BigIntegerField(null=True, blank=True)
     changes = models.JSONField(default=list, blank=True)
 

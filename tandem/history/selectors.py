@@ -13,7 +13,8 @@ def event_list_for_card(*, record: Model, limit: int = 50) -> QuerySet[Event]:
     content_type = ContentType.objects.get_for_model(record)
     return (
         Event.objects.filter(
-            Q(target_type=content_type, target_id=record.pk) | Q(parent_type=content_type, parent_id=record.pk)
+            Q(target_type=content_type, target_id=record.pk)
+            | Q(parent_type=content_type, parent_id=record.pk)
         )
         .select_related("actor", "target_type")
         .order_by("-occurred_at", "-id")[:limit]

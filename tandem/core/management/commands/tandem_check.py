@@ -15,7 +15,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Data directory: {settings.DATA_DIR}")
         self.stdout.write(f"Database: {connection.vendor} ({connection.settings_dict.get('NAME')})")
         self.stdout.write(f"Job queue: {settings.HUEY['huey_class']}")
-        self.stdout.write(f"Email: {'SMTP ' + settings.EMAIL_HOST if settings.EMAIL_HOST else 'printed to console'}")
+        self.stdout.write(
+            f"Email: {'SMTP ' + settings.EMAIL_HOST if settings.EMAIL_HOST else 'printed to console'}"
+        )
         try:
             connection.ensure_connection()
         except OperationalError as error:

@@ -27,13 +27,29 @@ class Command(BaseCommand):
         elif User.objects.exists():
             self.stdout.write("Using the existing data in " + str(settings.DATA_DIR))
         url = f"http://{options['host']}:{options['port']}/"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tandem.settings")}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tandem.settings"),
+        }
         worker = subprocess.Popen([sys.executable, "-m", "tandem.cli", "worker", "--workers", "2"], env=env)
         server = subprocess.Popen(
             [
-                sys.executable, "-m", "granian", "--interface", "wsgi", "--host", options["host"],
-                "--port", str(options["port"]), "--workers", "1", "--blocking-threads", "4",
-                "--log-level", "warning", "tandem.wsgi:application",
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "wsgi",
+                "--host",
+                options["host"],
+                "--port",
+                str(options["port"]),
+                "--workers",
+                "1",
+                "--blocking-threads",
+                "4",
+                "--log-level",
+                "warning",
+                "tandem.wsgi:application",
             ],
             env=env,
         )
