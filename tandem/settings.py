@@ -32,7 +32,7 @@ def _embedded_secret_key(data_dir: Path) -> str:
 SECRET_KEY = env.str("SECRET_KEY")
 if PRODUCTION:
     env.require("SECRET_KEY", SECRET_KEY, "when TANDEM_MODE=production (a long random string)")
-if not SECRET_KEY:
+if not SECRET_KEY and not PRODUCTION:
     SECRET_KEY = _embedded_secret_key(DATA_DIR)
 elif len(SECRET_KEY) < 32:
     env.problems.append("SECRET_KEY is too short: use at least 32 random characters.")

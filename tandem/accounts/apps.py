@@ -10,4 +10,6 @@ class AccountsConfig(AppConfig):
         from tandem.accounts.services import role_groups_sync
 
         # Groups mirror the role matrix in code after every migrate (permissions exist only then).
-        post_migrate.connect(lambda **kwargs: role_groups_sync(), dispatch_uid="tandem-role-groups", weak=False)
+        post_migrate.connect(
+            lambda **kwargs: role_groups_sync(), dispatch_uid="tandem-role-groups", weak=False
+        )

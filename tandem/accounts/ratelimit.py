@@ -17,7 +17,10 @@ def login_blocked(email: str, address: str) -> bool:
     limit = int(settings.LOGIN_RATE_LIMIT)
     counts = cache.get_many(_keys(email, address))
     # Per address the allowance is larger: an office shares one address.
-    return counts.get(_keys(email, address)[0], 0) >= limit or counts.get(_keys(email, address)[1], 0) >= limit * 4
+    return (
+        counts.get(_keys(email, address)[0], 0) >= limit
+        or counts.get(_keys(email, address)[1], 0) >= limit * 4
+    )
 
 
 def login_failed(email: str, address: str) -> None:

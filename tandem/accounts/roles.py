@@ -48,11 +48,11 @@ REFERENCE_ENTITIES = [
 # role -> entity -> (actions, view scope, change scope); scope is "own" | "team" | "all".
 _FULL = ("view", "add", "change", "delete")
 ROLE_MATRIX: dict[Role, dict[str, tuple[tuple[str, ...], str, str]]] = {
-    Role.ADMIN: {entity: (_FULL, "all", "all") for entity in OWNED_ENTITIES},
-    Role.HEAD: {entity: (_FULL, "team", "team") for entity in OWNED_ENTITIES},
-    Role.REP: {entity: (_FULL, "own", "own") for entity in OWNED_ENTITIES},
-    Role.MARKETER: {entity: (("view", "add", "change"), "all", "own") for entity in OWNED_ENTITIES},
-    Role.READONLY: {entity: (("view",), "all", "own") for entity in OWNED_ENTITIES},
+    Role.ADMIN: dict.fromkeys(OWNED_ENTITIES, (_FULL, "all", "all")),
+    Role.HEAD: dict.fromkeys(OWNED_ENTITIES, (_FULL, "team", "team")),
+    Role.REP: dict.fromkeys(OWNED_ENTITIES, (_FULL, "own", "own")),
+    Role.MARKETER: dict.fromkeys(OWNED_ENTITIES, (("view", "add", "change"), "all", "own")),
+    Role.READONLY: dict.fromkeys(OWNED_ENTITIES, (("view",), "all", "own")),
 }
 
 

@@ -56,9 +56,11 @@ def scope_q(user: User, model: type[Model], action: str = "view") -> Q:
         return Q(pk__in=[])
     if scope is Scope.ALL:
         return Q()
-    shared = Q(pk__in=model.shared_with.through.objects.filter(user_id=user.pk).values(  # type: ignore[attr-defined]
-        f"{model._meta.model_name}_id"
-    ))
+    shared = Q(
+        pk__in=model.shared_with.through.objects.filter(user_id=user.pk).values(  # type: ignore[attr-defined]
+            f"{model._meta.model_name}_id"
+        )
+    )
     if scope is Scope.TEAM:
         teams = team_ids(user)
         members = User.objects.filter(team_id__in=teams).values("id")

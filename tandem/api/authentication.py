@@ -24,7 +24,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Use the header “Authorization: Bearer <token>”."))
         token = token_authenticate(parts[1])
         if token is None:
-            raise exceptions.AuthenticationFailed(_("The token is invalid, revoked, or its user is inactive."))
+            raise exceptions.AuthenticationFailed(
+                _("The token is invalid, revoked, or its user is inactive.")
+            )
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

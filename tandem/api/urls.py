@@ -1,3 +1,20 @@
-from django.urls import path
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from tandem.api import views
+from tandem.api.errors import not_found
+
+router = SimpleRouter()
+router.register("companies", views.CompanyViewSet, basename="api_company")
+router.register("contacts", views.ContactViewSet, basename="api_contact")
+for prefix, viewset in views.REFERENCE_VIEWSETS.items():
+    router.register(prefix, viewset, basename=f"api_{prefix.replace('-', '_')}")
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="api_me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", views.docs, name="api_docs"),
+    *router.urls,
+    re_path(r"^.*$", not_found, name="api_not_found"),
+]

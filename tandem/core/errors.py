@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 
 
 class ApplicationError(Exception):
@@ -28,6 +30,31 @@ class NotFound(ApplicationError):
 
 class Conflict(ApplicationError):
     code = "conflict"
+
+
+class ValidationError(DjangoValidationError):
+    """Django's ValidationError that keeps `code` when given a dict of field errors.
+
+    Django drops `code` for `ValidationError({"field": "message"}, code="...")`, so callers could not
+    tell a duplicate tax id from a bad phone. Here each field message carries the code too.
+    """
+
+    def __init__(self, message: Any, code: str | None = None, params: Any = None):
+        if isinstance(message, dict) and code is not None:
+            message = {
+                field: messages
+                if isinstance(messages, DjangoValidationError)
+                else [
+                    item
+                    if isinstance(item, DjangoValidationError)
+                    else DjangoValidationError(item, code=code)
+                    for item in (messages if isinstance(messages, list) else [messages])
+                ]
+                for field, messages in message.items()
+            }
+        super().__init__(message, code, params)
+        if hasattr(self, "error_dict"):
+            self.code = code
 
 
 __all__ = ["ApplicationError", "Conflict", "NotFound", "PermissionDenied", "ValidationError"]

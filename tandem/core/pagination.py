@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
 
 M = TypeVar("M", bound=Model)
@@ -49,7 +50,7 @@ def _after(ordering: list[str], values: list[Any], backwards: bool, model: type[
         descending = ordering[index].startswith("-") != backwards
         value = values[index]
         field = model._meta.get_field(name.split("__")[0])
-        if isinstance(value, str) and field.get_internal_type() == "DateTimeField":
+        if isinstance(value, str) and getattr(field, "get_internal_type", str)() == "DateTimeField":
             value = datetime.datetime.fromisoformat(value)
         step = Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
         equal = Q(**{name: value})
@@ -64,10 +65,16 @@ def paginate(queryset: QuerySet[M], *, ordering: list[str], cursor: str | None, 
     """
     decoded = _decode(cursor, ordering) if cursor else None
     backwards = bool(decoded and decoded[1])
-    order = [field[1:] if field.startswith("-") else f"-{field}" for field in ordering] if backwards else ordering
+    order = (
+        [field[1:] if field.startswith("-") else f"-{field}" for field in ordering] if backwards else ordering
+    )
     page_qs = queryset
     if decoded:
-        page_qs = page_qs.filter(_after(ordering, decoded[0], backwards, queryset.model))
+        try:
+            page_qs = page_qs.filter(_after(ordering, decoded[0], backwards, queryset.model))
+        except (ValueError, TypeError, OverflowError, DjangoValidationError):
+            # A well-formed cursor holding nonsense (tampered, or from another sort order): first page.
+            return paginate(queryset, ordering=ordering, cursor=None, size=size)
     rows = list(page_qs.order_by(*order)[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 import phonenumbers
 from django.conf import settings
 
-_SEPARATORS = re.compile(r"[,;\n/|]+|\s{3,}")
+_SEPARATORS = re.compile(r"[,;\n|]+|\s{3,}")
+_SLASH = re.compile(r"\s*/\s*")
+# "02/987 65 43" writes an area code before the slash; only split on "/" between whole numbers.
+_MIN_DIGITS_OF_A_NUMBER = 6
 _EXTENSION = re.compile(r"(?:ext\.?|доб\.?|вътр\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _NOTE = re.compile(r"\((?![\d\s+-]+\))[^)]*\)|(?:тел|моб|tel|phone|mob|факс|fax)[.:]*", re.IGNORECASE)
 _DIGITS = re.compile(r"\D+")
@@ -31,9 +34,16 @@ class ParsedPhone:
         return str(phonenumbers.national_significant_number(number))
 
     def search_tokens(self) -> list[str]:
-        """Digit strings under which this number is found: E.164, national with trunk 0, and bare NSN."""
-        nsn = self.national_digits
-        return [self.e164.lstrip("+"), "0" + nsn, nsn]
+        """Digit strings under which this number is found: E.164, as dialled nationally, and bare NSN.
+
+        The national form carries the country's own trunk prefix (0 in BG/GB, 8 in RU).
+        """
+        number = phonenumbers.parse(self.e164)
+        nsn = str(phonenumbers.national_significant_number(number))
+        national = _DIGITS.sub(
+            "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        )
+        return list(dict.fromkeys([self.e164.lstrip("+"), national, nsn]))
 
     def display(self) -> str:
         number = phonenumbers.parse(self.e164)
@@ -76,7 +86,14 @@ def parse_phone(raw: str, region: str | None = None) -> ParsedPhone:
 
 def split_phones(cell: str) -> list[str]:
     """Cut a cell holding several numbers into the pieces that each look like one number."""
-    return [piece.strip() for piece in _SEPARATORS.split(cell or "") if _DIGITS.sub("", piece)]
+    pieces: list[str] = []
+    for piece in _SEPARATORS.split(cell or ""):
+        parts = _SLASH.split(piece)
+        if len(parts) > 1 and all(len(_DIGITS.sub("", part)) >= _MIN_DIGITS_OF_A_NUMBER for part in parts):
+            pieces += parts
+        else:
+            pieces.append(piece)
+    return [piece.strip() for piece in pieces if _DIGITS.sub("", piece)]
 
 
 def phone_query_digits(query: str, region: str | None = None) -> list[str]:

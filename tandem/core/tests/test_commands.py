@@ -1,0 +1,175 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
+from django.test import override_settings
+
+from tandem.accounts.models import Team, User
+from tandem.accounts.roles import Role
+from tandem.contacts.models import Company, Contact, ContactRole, Email, Industry, Phone, Tag
+from tandem.core import demo_data
+from tandem.core.phones import parse_phone
+from tandem.history.models import Event
+
+
+def _demo(*args: str) -> str:
+    out = StringIO()
+    call_command("demo", "--companies", "10", "--contacts", "30", *args, stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "teams": Team.objects.count(),
+        "companies": Company.objects.count(),
+        "contacts": Contact.objects.count(),
+        "phones": Phone.objects.count(),
+        "emails": Email.objects.count(),
+        "events": Event.objects.count(),
+        "tags": Tag.objects.count(),
+    }
+
+
+def test_demo_loads_users_of_every_role_in_two_teams(db):
+    output = _demo()
+
+    assert "Loaded 10 companies, 30 contacts and 10 users" in output
+    assert Company.objects.count() == 10
+    assert Contact.objects.count() == 30
+    assert sorted(set(User.objects.values_list("role", flat=True))) == sorted(role.value for role in Role)
+    sofia, moscow = Team.objects.get(name="Sofia team"), Team.objects.get(name="Moscow team")
+    assert (sofia.head.email, moscow.head.email) == (
+        "georgi.ivanov@demo.example",
+        "sergey.volkov@demo.example",
+    )
+    assert sofia.head.role == moscow.head.role == Role.HEAD
+    assert User.objects.get(email="admin@demo.example").check_password(demo_data.DEMO_PASSWORD)
+
+
+def test_demo_prints_the_credentials_table(db):
+    output = _demo()
+
+    for user in demo_data.USERS:
+        line = next(line for line in output.splitlines() if line.strip().startswith(user.email))
+        assert line.split()[:2] == [user.email, demo_data.DEMO_PASSWORD]
+    assert "Head of sales  Moscow team" in output
+
+
+def test_demo_twice_changes_nothing_and_says_so(db):
+    _demo()
+    before = _counts()
+
+    output = _demo()
+
+    assert _counts() == before
+    assert output.startswith("Demo data is already loaded; nothing was changed.")
+    assert "admin@demo.example" in output
+
+
+def test_demo_is_deterministic_for_a_seed(db):
+    plan_a = demo_data.build_plan(companies=20, contacts=40, seed=7)
+    plan_b = demo_data.build_plan(companies=20, contacts=40, seed=7)
+    plan_c = demo_data.build_plan(companies=20, contacts=40, seed=8)
+
+    assert plan_a == plan_b
+    assert plan_a != plan_c
+
+
+def test_demo_records_history_and_search_through_the_services(db):
+    from tandem.contacts.selectors import global_search
+
+    _demo()
+    admin = User.objects.get(email="admin@demo.example")
+
+    assert Event.objects.filter(action=Event.Action.CREATED).count() == 40
+    contact = Contact.objects.filter(deleted_at__isnull=True).order_by("id").first()
+    assert contact in global_search(actor=admin, text=contact.last_name)["contacts"]
+
+
+def test_demo_data_is_valid_by_the_domain_rules(db):
+    _demo()
+
+    tax_ids = list(Company.objects.values_list("tax_id", flat=True))
+    assert len(set(tax_ids)) == len(tax_ids) == 10
+    for phone in Phone.objects.all():
+        parsed = parse_phone(
+            phone.raw, "RU" if phone.e164.startswith("+7") else "GB" if phone.e164.startswith("+44") else "BG"
+        )
+        assert (parsed.e164, parsed.extension) == (phone.e164, phone.extension)
+    assert all(
+        address.endswith(".example.com") for address in Email.objects.values_list("address", flat=True)
+    )
+    assert set(Company.objects.values_list("legal_form", flat=True)) <= {
+        "ЕООД",
+        "ООД",
+        "АД",
+        "ЕТ",
+        "ООО",
+        "АО",
+        "ПАО",
+        "ИП",
+        "Ltd",
+        "PLC",
+    }
+
+
+def test_demo_password_passes_the_password_validators(db):
+    _demo()
+
+    for user in User.objects.all():
+        validate_password(demo_data.DEMO_PASSWORD, user)
+
+
+@override_settings(LANGUAGE_CODE="bg")
+def test_demo_reference_lists_follow_the_bulgarian_instance_language(db):
+    _demo()
+
+    assert list(ContactRole.objects.order_by("position").values_list("name", flat=True))[:4] == [
+        "Управител",
+        "Счетоводител",
+        "Снабдител",
+        "Складов работник",
+    ]
+    assert Industry.objects.filter(name="Търговия на едро").exists()
+
+
+@override_settings(LANGUAGE_CODE="ru")
+def test_demo_reference_lists_follow_the_russian_instance_language(db):
+    _demo()
+
+    assert list(ContactRole.objects.order_by("position").values_list("name", flat=True))[:4] == [
+        "Директор",
+        "Бухгалтер",
+        "Закупщик",
+        "Кладовщик",
+    ]
+
+
+def test_demo_reference_lists_are_english_by_default(db):
+    _demo()
+
+    assert list(ContactRole.objects.order_by("position").values_list("name", flat=True))[:4] == [
+        "Director",
+        "Accountant",
+        "Buyer",
+        "Storekeeper",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("check", "args", "valid"),
+    [
+        (demo_data.eik_check_digit, ("17507475",), 2),  # EIK 175074752
+        (demo_data.eik_check_digit, ("12345678",), 6),
+        (demo_data.inn10_check_digit, ("770708389",), 3),  # INN 7707083893
+        (demo_data.inn12_check_digits, ("5001007322",), "59"),  # INN 500100732259
+    ],
+)
+def test_tax_id_check_digits(check, args, valid):
+    assert check(*args) == valid
+
+
+def test_gb_vat_check_digits():
+    assert demo_data.gb_vat_check_digits("9807806") == "84"  # GB 980 7806 84
