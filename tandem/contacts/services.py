@@ -27,12 +27,34 @@ from tandem.history.services import diff, event_record, snapshot
 Record = TypeVar("Record", Company, Contact)
 
 COMPANY_FIELDS = [
-    "name", "legal_form", "tax_id", "industry", "category", "channel", "website", "address",
-    "delivery_address", "needs", "notes", "owner",
+    "name",
+    "legal_form",
+    "tax_id",
+    "industry",
+    "category",
+    "channel",
+    "website",
+    "address",
+    "delivery_address",
+    "needs",
+    "notes",
+    "owner",
 ]
 CONTACT_FIELDS = [
-    "first_name", "middle_name", "last_name", "company", "position", "role", "channel", "birthday",
-    "messengers", "interests", "preferences", "marketing_consent", "notes", "owner",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "company",
+    "position",
+    "role",
+    "channel",
+    "birthday",
+    "messengers",
+    "interests",
+    "preferences",
+    "marketing_consent",
+    "notes",
+    "owner",
 ]
 
 
@@ -65,7 +87,11 @@ def _parsed_phones(phones: Sequence[PhoneInput], region: str | None) -> list[Pho
         seen.add((phone.e164, phone.extension))
         parsed.append(
             Phone(
-                e164=phone.e164, extension=phone.extension, raw=phone.raw[:64], label=item.label[:40], position=position
+                e164=phone.e164,
+                extension=phone.extension,
+                raw=phone.raw[:64],
+                label=item.label[:40],
+                position=position,
             )
         )
     if errors:
@@ -84,7 +110,9 @@ def _parsed_emails(emails: Sequence[EmailInput]) -> list[Email]:
         try:
             validate_email(address)
         except DjangoValidationError:
-            errors.append(_("“%(address)s” is not a valid email address.") % {"address": item.address.strip()})
+            errors.append(
+                _("“%(address)s” is not a valid email address.") % {"address": item.address.strip()}
+            )
             continue
         if address in seen:
             continue
@@ -99,7 +127,9 @@ def _check_owner(actor: User | None, owner: User) -> None:
     if actor is None or owner.pk == actor.pk:
         return
     if not User.objects.filter(users_assignable(actor=actor), pk=owner.pk).exists():
-        raise PermissionDenied(_("You cannot give records to %(user)s.") % {"user": owner}, code="owner_not_allowed")
+        raise PermissionDenied(
+            _("You cannot give records to %(user)s.") % {"user": owner}, code="owner_not_allowed"
+        )
 
 
 def _require(actor: User | None, action: str, obj: Company | Contact) -> None:
@@ -109,10 +139,14 @@ def _require(actor: User | None, action: str, obj: Company | Contact) -> None:
 
 def _require_add(actor: User | None, model: type[Company] | type[Contact]) -> None:
     if actor is not None and not actor.has_perm(f"contacts.add_{model._meta.model_name}"):
-        raise PermissionDenied(_("Your role cannot create %(what)s.") % {"what": model._meta.verbose_name_plural})
+        raise PermissionDenied(
+            _("Your role cannot create %(what)s.") % {"what": model._meta.verbose_name_plural}
+        )
 
 
-def _save_points(record: Company | Contact, phones: list[Phone] | None, emails: list[Email] | None) -> list[dict]:
+def _save_points(
+    record: Company | Contact, phones: list[Phone] | None, emails: list[Email] | None
+) -> list[dict]:
     """Replace the record's phones/emails when given; returns history changes."""
     changes: list[dict] = []
     key = "company" if isinstance(record, Company) else "contact"
@@ -140,8 +174,9 @@ def _save_points(record: Company | Contact, phones: list[Phone] | None, emails: 
 def _save_tags(record: Company | Contact, tags: Iterable[Tag] | None) -> list[dict]:
     if tags is None:
         return []
+    tags = list(tags)  # may be a one-shot iterable; read twice below
     old = sorted(tag.name for tag in record.tags.all())
-    record.tags.set(list(tags))
+    record.tags.set(tags)
     new = sorted(tag.name for tag in tags)
     return [{"field": "tags", "old": old, "new": new}] if old != new else []
 
@@ -159,25 +194,32 @@ def _clean_company(company: Company) -> None:
         company.name, company.legal_form = split_legal_form(company.name)
     company.name_key = company_name_key(company.name)
     company.tax_id = company.tax_id.replace(" ", "").upper()
-    company.full_clean(exclude=["owner", "shared_with", "tags"], validate_unique=False)
+    # The tax id clash is checked before full_clean, whose unique-constraint check would otherwise
+    # answer first with a generic message and no code.
     if company.tax_id:
         clash = Company.objects.filter(tax_id=company.tax_id).exclude(pk=company.pk).first()
         if clash is not None:
             where = _(" (in the trash)") if clash.is_deleted else ""
             raise ValidationError(
-                {"tax_id": _("Company %(name)s%(where)s already has this tax id.") % {"name": clash, "where": where}},
+                {
+                    "tax_id": _("Company %(name)s%(where)s already has this tax id.")
+                    % {"name": clash, "where": where}
+                },
                 code="duplicate_tax_id",
             )
+    company.full_clean(exclude=["owner", "shared_with", "tags"], validate_unique=False)
 
 
-def _clean_contact(contact: Contact, actor: User | None) -> None:
+def _clean_contact(contact: Contact, actor: User | None, *, check_company: bool = True) -> None:
     messengers = contact.messengers or {}
     if not isinstance(messengers, dict) or any(key not in MESSENGERS for key in messengers):
         raise ValidationError({"messengers": _("Unknown messenger.")}, code="invalid_messenger")
-    contact.messengers = {key: str(value).strip()[:100] for key, value in messengers.items() if str(value).strip()}
+    contact.messengers = {
+        key: str(value).strip()[:100] for key, value in messengers.items() if str(value).strip()
+    }
     if not (contact.first_name or contact.last_name):
         raise ValidationError({"first_name": _("Enter a first or a last name.")}, code="name_required")
-    if contact.company_id and actor is not None:
+    if check_company and contact.company_id and actor is not None:
         company = Company.objects.filter(pk=contact.company_id, deleted_at__isnull=True).first()
         if company is None or not can(actor, "view", company):
             raise ValidationError({"company": _("Choose a company you can see.")}, code="invalid_company")
@@ -193,7 +235,9 @@ def _save(record: Company | Contact) -> None:
         with transaction.atomic():
             record.save()
     except IntegrityError as error:
-        raise ValidationError(_("The record conflicts with another one: %(error)s") % {"error": error}) from error
+        raise ValidationError(
+            _("The record conflicts with another one: %(error)s") % {"error": error}
+        ) from error
 
 
 @transaction.atomic
@@ -295,10 +339,12 @@ def contact_update(
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     _require(actor, "change", contact)
     before = snapshot(contact, CONTACT_FIELDS)
+    company_before = contact.company_id
     _apply(contact, data, CONTACT_FIELDS)
     if "owner" in data:
         _check_owner(actor, contact.owner)
-    _clean_contact(contact, actor)
+    # Only a newly chosen company must be visible: a colleague may share a contact whose company they keep.
+    _clean_contact(contact, actor, check_company=contact.company_id != company_before)
     parsed_phones = _parsed_phones(phones, region) if phones is not None else None
     parsed_emails = _parsed_emails(emails) if emails is not None else None
     contact.updated_at = timezone.now()
@@ -306,7 +352,9 @@ def contact_update(
     changes = diff(before, snapshot(contact, CONTACT_FIELDS))
     changes += _save_points(contact, parsed_phones, parsed_emails) + _save_tags(contact, tags)
     if changes:
-        event_record(actor=actor, action=Event.Action.UPDATED, target=contact, changes=changes, parent=contact.company)
+        event_record(
+            actor=actor, action=Event.Action.UPDATED, target=contact, changes=changes, parent=contact.company
+        )
     contact_reindex(contact)
     return contact
 
@@ -350,9 +398,11 @@ def _writable(actor: User, queryset: QuerySet[Record]) -> list[Record]:
 
     model = queryset.model
     rows = list(queryset.select_for_update().order_by("pk"))
-    allowed = set(model.objects.filter(scope_q(actor, model, "change"), pk__in=[r.pk for r in rows]).values_list(
-        "pk", flat=True
-    ))
+    allowed = set(
+        model.objects.filter(scope_q(actor, model, "change"), pk__in=[r.pk for r in rows]).values_list(
+            "pk", flat=True
+        )
+    )
     if len(allowed) != len(rows):
         raise PermissionDenied(_("Some of the chosen records are not yours to change; nothing was changed."))
     return rows
@@ -382,12 +432,17 @@ def records_tag(*, actor: User, queryset: QuerySet[Record], tag: Tag) -> int:
     rows = _writable(actor, queryset)
     through = queryset.model.tags.through
     key = f"{queryset.model._meta.model_name}_id"
-    existing = set(through.objects.filter(tag=tag, **{f"{key}__in": [r.pk for r in rows]}).values_list(key, flat=True))
+    existing = set(
+        through.objects.filter(tag=tag, **{f"{key}__in": [r.pk for r in rows]}).values_list(key, flat=True)
+    )
     new_rows = [row for row in rows if row.pk not in existing]
     through.objects.bulk_create([through(tag=tag, **{key: row.pk}) for row in new_rows])
     for row in new_rows:
         event_record(
-            actor=actor, action=Event.Action.UPDATED, target=row, parent=_parent(row),
+            actor=actor,
+            action=Event.Action.UPDATED,
+            target=row,
+            parent=_parent(row),
             changes=[{"field": "tags", "old": None, "new": tag.name}],
         )
     return len(new_rows)
@@ -407,7 +462,9 @@ def records_trash(*, actor: User, queryset: QuerySet[Record]) -> int:
 
 @transaction.atomic
 def record_share(*, actor: User, record: Record, users: Iterable[User]) -> Record:
-    """The owner (or anyone who may change it) shares the record with colleagues: they may view and edit it."""
+    """The owner (or anyone who may change it) shares the record with colleagues.
+
+    Sharing lets them view and edit it."""
     _require(actor, "change", record)
     users = [user for user in users if user.pk != record.owner_id]
     old = sorted(str(user) for user in record.shared_with.all())
@@ -415,7 +472,10 @@ def record_share(*, actor: User, record: Record, users: Iterable[User]) -> Recor
     new = sorted(str(user) for user in users)
     if old != new:
         event_record(
-            actor=actor, action=Event.Action.SHARED, target=record, parent=_parent(record),
+            actor=actor,
+            action=Event.Action.SHARED,
+            target=record,
+            parent=_parent(record),
             changes=[{"field": "shared_with", "old": old, "new": new}],
         )
     return record
