@@ -60,6 +60,8 @@ def _active(model: Any) -> QuerySet[Any]:
 def bootstrap(form: forms.Form) -> None:
     """Give each widget its Bootstrap class; templates then render plain `{{ field }}`."""
     for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.empty_label is not None:
+            field.empty_label = "—"  # as the company chooser, instead of Django's "---------"
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
             css = "form-check-input"
