@@ -79,7 +79,9 @@ class Company(OwnedRecord):
     name = models.CharField(_("name"), max_length=255)
     name_key = models.CharField(max_length=255, db_index=True, editable=False)
     legal_form = models.CharField(_("legal form"), max_length=20, blank=True)
-    tax_id = models.CharField(_("tax id"), max_length=32, blank=True, help_text=_("EIK, BULSTAT, INN or VAT number"))
+    tax_id = models.CharField(
+        _("tax id"), max_length=32, blank=True, help_text=_("EIK, BULSTAT, INN or VAT number")
+    )
     industry = models.ForeignKey(
         Industry, verbose_name=_("industry"), null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -101,7 +103,7 @@ class Company(OwnedRecord):
     class Meta:
         verbose_name = _("company")
         verbose_name_plural = _("companies")
-        permissions = scope_permissions("company")
+        permissions = tuple(scope_permissions("company"))
         constraints = [
             models.UniqueConstraint(fields=["tax_id"], condition=~Q(tax_id=""), name="company_tax_id_unique"),
             models.CheckConstraint(condition=~Q(name=""), name="company_name_not_empty"),
@@ -111,7 +113,11 @@ class Company(OwnedRecord):
             models.Index(fields=["-created_at", "-id"], name="company_created_idx"),
             models.Index(fields=["-updated_at", "-id"], name="company_updated_idx"),
             models.Index(fields=["owner", "name", "id"], name="company_owner_name_idx"),
-            models.Index(fields=["deleted_at"], name="company_deleted_idx"),
+            # Only the trash (deleted_at IS NOT NULL) is looked up by this column; a full index on it
+            # tempts SQLite (no statistics) to scan 99% of the table for "deleted_at IS NULL".
+            models.Index(
+                fields=["deleted_at"], name="company_trashed_idx", condition=Q(deleted_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -151,18 +157,20 @@ class Contact(OwnedRecord):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        permissions = scope_permissions("contact")
+        permissions = tuple(scope_permissions("contact"))
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(first_name="", last_name=""), name="contact_has_a_name"
-            ),
+            models.CheckConstraint(condition=~Q(first_name="", last_name=""), name="contact_has_a_name"),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name", "id"], name="contact_name_idx"),
             models.Index(fields=["-created_at", "-id"], name="contact_created_idx"),
             models.Index(fields=["-updated_at", "-id"], name="contact_updated_idx"),
             models.Index(fields=["owner", "last_name", "first_name", "id"], name="contact_owner_name_idx"),
-            models.Index(fields=["deleted_at"], name="contact_deleted_idx"),
+            # Only the trash (deleted_at IS NOT NULL) is looked up by this column; a full index on it
+            # tempts SQLite (no statistics) to scan 99% of the table for "deleted_at IS NULL".
+            models.Index(
+                fields=["deleted_at"], name="contact_trashed_idx", condition=Q(deleted_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -184,8 +192,12 @@ class ContactPoint(models.Model):
 
 
 class Phone(ContactPoint):
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="phones")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="phones")
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="phones"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="phones"
+    )
     e164 = models.CharField(_("phone"), max_length=20)
     extension = models.CharField(_("extension"), max_length=10, blank=True)
     raw = models.CharField(_("as entered"), max_length=64, blank=True)
@@ -207,8 +219,12 @@ class Phone(ContactPoint):
 
 
 class Email(ContactPoint):
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
     address = models.EmailField(_("email"))
 
     class Meta(ContactPoint.Meta):

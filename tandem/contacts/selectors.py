@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.accounts.visibility import can, scope_q
@@ -70,14 +71,23 @@ def _base(model: type[Record], actor: User, filters: ListFilters, kind: Kind) ->
     if filters.team:
         queryset = queryset.filter(owner_id__in=User.objects.filter(team_id=filters.team).values("id"))
     if filters.tag:
-        queryset = queryset.filter(pk__in=model.tags.through.objects.filter(tag_id=filters.tag).values(
-            f"{model._meta.model_name}_id"
-        ))
+        queryset = queryset.filter(
+            pk__in=model.tags.through.objects.filter(tag_id=filters.tag).values(
+                f"{model._meta.model_name}_id"
+            )
+        )
+    # Bounds on the column itself (local midnights, as `__date` would compare in the current time zone)
+    # so the created index serves them; `created_at__date` wraps the column in a per-row function.
     if filters.created_from:
-        queryset = queryset.filter(created_at__date__gte=filters.created_from)
-    if filters.created_to:
-        queryset = queryset.filter(created_at__date__lte=filters.created_to)
+        queryset = queryset.filter(created_at__gte=_local_midnight(filters.created_from))
+    if filters.created_to and filters.created_to < datetime.date.max:
+        next_day = filters.created_to + datetime.timedelta(days=1)
+        queryset = queryset.filter(created_at__lt=_local_midnight(next_day))
     return queryset
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def company_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet[Company]:
@@ -121,12 +131,16 @@ def _get_for_user(model: type[Record], *, user: User, pk: object, for_write: boo
     return obj
 
 
-def company_get_for_user(*, user: User, pk: object, for_write: bool = False, trashed: bool = False) -> Company:
+def company_get_for_user(
+    *, user: User, pk: object, for_write: bool = False, trashed: bool = False
+) -> Company:
     """The company if `user` may see it (404 otherwise); PermissionDenied if `for_write` and read-only."""
     return _get_for_user(Company, user=user, pk=pk, for_write=for_write, trashed=trashed)
 
 
-def contact_get_for_user(*, user: User, pk: object, for_write: bool = False, trashed: bool = False) -> Contact:
+def contact_get_for_user(
+    *, user: User, pk: object, for_write: bool = False, trashed: bool = False
+) -> Contact:
     return _get_for_user(Contact, user=user, pk=pk, for_write=for_write, trashed=trashed)
 
 
@@ -142,9 +156,9 @@ def company_card(*, user: User, pk: object) -> Company:
 
 def company_contacts(*, user: User, company: Company, limit: int = 100) -> list[Contact]:
     return list(
-        contact_list(actor=user, filters=ListFilters(company=company.pk)).order_by("last_name", "first_name", "id")[
-            :limit
-        ]
+        contact_list(actor=user, filters=ListFilters(company=company.pk)).order_by(
+            "last_name", "first_name", "id"
+        )[:limit]
     )
 
 
@@ -169,8 +183,8 @@ def global_search(*, actor: User, text: str, limit: int = 8) -> dict[str, list]:
     if len(text.strip()) < 2:
         return {"contacts": [], "companies": []}
     filters = ListFilters(search=text)
-    contacts = list(contact_list(actor=actor, filters=filters).order_by("last_name", "first_name", "id")[:limit])
+    contacts = list(
+        contact_list(actor=actor, filters=filters).order_by("last_name", "first_name", "id")[:limit]
+    )
     companies = list(company_list(actor=actor, filters=filters).order_by("name", "id")[:limit])
     return {"contacts": contacts, "companies": companies}
-
-
