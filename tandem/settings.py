@@ -54,7 +54,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-            "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+            "PRAGMA cache_size=-65536; PRAGMA mmap_size=67108864; PRAGMA temp_store=MEMORY;"
         ),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

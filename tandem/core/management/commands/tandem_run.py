@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tandem.accounts.models import User
+from tandem.core.maintenance import database_optimize
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             call_command("demo")
         elif User.objects.exists():
             self.stdout.write("Using the existing data in " + str(settings.DATA_DIR))
+        database_optimize()
         url = f"http://{options['host']}:{options['port']}/"
         env = {
             **os.environ,
