@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-LEGAL_FORMS = [
-    "ЕООД", "ООД", "ЕАД", "АД", "ЕТ", "КД", "СД", "КДА", "ООО", "ЗАО", "ОАО", "ПАО", "НАО", "АО", "ИП",
-    "LLC", "Ltd", "Ltd.", "Limited", "GmbH", "AG", "Inc", "Inc.", "Corp", "Corp.", "PLC", "SRL", "S.A.",
-    "EOOD", "OOD", "EAD", "AD", "ET", "OOO", "ZAO", "OAO", "PAO", "IP",
-]
+LEGAL_FORMS = (
+    "ЕООД ООД ЕАД АД ЕТ КД СД КДА ООО ЗАО ОАО ПАО НАО АО ИП "
+    "LLC Ltd Ltd. Limited GmbH AG Inc Inc. Corp Corp. PLC SRL S.A. "
+    "EOOD OOD EAD AD ET OOO ZAO OAO PAO IP"
+).split()
 _FORM_WORDS = {form.lower().rstrip(".") for form in LEGAL_FORMS}
 _QUOTES = re.compile(r"[\"'«»„“”‘’`]")
 _SPACES = re.compile(r"[\s,.]+")

@@ -26,8 +26,12 @@ class Command(BaseCommand):
         password = options["password"] or secrets.token_urlsafe(12)
         try:
             user = user_create(
-                actor=None, email=options["email"], role=Role(options["role"]), team=team,
-                password=password, full_name=options["name"],
+                actor=None,
+                email=options["email"],
+                role=Role(options["role"]),
+                team=team,
+                password=password,
+                full_name=options["name"],
             )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
