@@ -131,6 +131,7 @@ LOGIN_RATE_WINDOW_SECONDS = env.int("TANDEM_LOGIN_WINDOW", 300, minimum=10, maxi
 LANGUAGE_CODE = env.choice("TANDEM_LANGUAGE", "en", ["en", "bg", "ru"])
 LANGUAGES = [("en", _("English")), ("bg", _("Bulgarian")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["tandem.formats"]
 TIME_ZONE = env.timezone("TANDEM_TIME_ZONE", "Europe/Sofia")
 USE_I18N = True
 USE_TZ = True
