@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tandem.accounts.roles import scope_permissions
+from tandem.core.phones import display_phone
 
 
 class ReferenceItem(models.Model):
@@ -113,6 +114,8 @@ class Company(OwnedRecord):
             models.Index(fields=["-created_at", "-id"], name="company_created_idx"),
             models.Index(fields=["-updated_at", "-id"], name="company_updated_idx"),
             models.Index(fields=["owner", "name", "id"], name="company_owner_name_idx"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="company_owner_created_idx"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="company_owner_updated_idx"),
             # Only the trash (deleted_at IS NOT NULL) is looked up by this column; a full index on it
             # tempts SQLite (no statistics) to scan 99% of the table for "deleted_at IS NULL".
             models.Index(
@@ -166,6 +169,8 @@ class Contact(OwnedRecord):
             models.Index(fields=["-created_at", "-id"], name="contact_created_idx"),
             models.Index(fields=["-updated_at", "-id"], name="contact_updated_idx"),
             models.Index(fields=["owner", "last_name", "first_name", "id"], name="contact_owner_name_idx"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="contact_owner_created_idx"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="contact_owner_updated_idx"),
             # Only the trash (deleted_at IS NOT NULL) is looked up by this column; a full index on it
             # tempts SQLite (no statistics) to scan 99% of the table for "deleted_at IS NULL".
             models.Index(
@@ -213,9 +218,7 @@ class Phone(ContactPoint):
         indexes = [models.Index(fields=["e164"], name="phone_e164_idx")]
 
     def __str__(self) -> str:
-        from tandem.core.phones import ParsedPhone
-
-        return ParsedPhone(raw=self.raw, e164=self.e164, extension=self.extension).display()
+        return display_phone(self.e164, self.extension)
 
 
 class Email(ContactPoint):

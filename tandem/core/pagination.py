@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -58,9 +59,19 @@ def _after(ordering: list[str], values: list[Any], backwards: bool, model: type[
     return condition
 
 
-def paginate(queryset: QuerySet[M], *, ordering: list[str], cursor: str | None, size: int = 50) -> Page[M]:
+def paginate(
+    queryset: QuerySet[M],
+    *,
+    ordering: list[str],
+    cursor: str | None,
+    size: int = 50,
+    parts: Sequence[Q] = (),
+) -> Page[M]:
     """One page of `queryset` in `ordering` (its last field must be unique, e.g. `id`).
 
+    `parts` are disjoint filters whose union is the whole queryset (e.g. "mine" and "shared with
+    me"): each is walked along its own index and the page is cut from the union of their first rows,
+    because an OR in one query keeps SQLite from reading rows in index order (it sorts them all).
     Unreadable cursors fall back to the first page instead of erroring: they come from URLs.
     """
     decoded = _decode(cursor, ordering) if cursor else None
@@ -74,7 +85,12 @@ def paginate(queryset: QuerySet[M], *, ordering: list[str], cursor: str | None, 
             page_qs = page_qs.filter(_after(ordering, decoded[0], backwards, queryset.model))
         except (ValueError, TypeError, OverflowError, DjangoValidationError):
             # A well-formed cursor holding nonsense (tampered, or from another sort order): first page.
-            return paginate(queryset, ordering=ordering, cursor=None, size=size)
+            return paginate(queryset, ordering=ordering, cursor=None, size=size, parts=parts)
+    if parts:
+        candidates: list[Any] = []
+        for part in parts:
+            candidates += page_qs.filter(part).order_by(*order).values_list("pk", flat=True)[: size + 1]
+        page_qs = queryset.filter(pk__in=candidates)
     rows = list(page_qs.order_by(*order)[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
@@ -96,7 +112,10 @@ def paginate(queryset: QuerySet[M], *, ordering: list[str], cursor: str | None, 
             next_cursor = _encode(key(rows[-1]), False)
         if decoded and (not backwards or has_more):
             previous_cursor = _encode(key(rows[0]), True)
-    count = queryset.order_by()[: COUNT_CAP + 1].count() if not decoded else -1
+    count = -1
+    if not decoded:
+        pieces = [queryset.filter(part) for part in parts] or [queryset]
+        count = sum(piece.order_by()[: COUNT_CAP + 1].count() for piece in pieces)
     return Page(
         rows=rows,
         next_cursor=next_cursor,

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from tandem.contacts.models import Company
@@ -123,3 +124,25 @@ def test_empty_queryset_gives_an_empty_page(db):
 def test_pagination_reads_one_page_and_one_count_query(companies, django_assert_num_queries):
     with django_assert_num_queries(2):
         paginate(Company.objects.all(), ordering=["name", "id"], cursor=None, size=4)
+
+
+@pytest.mark.parametrize("sort", sorted(COMPANY_SORTS))
+@pytest.mark.parametrize("size", [1, 3, 50])
+def test_walking_a_list_in_disjoint_parts_gives_the_same_pages_and_count_as_one_query(companies, sort, size):
+    ordering = COMPANY_SORTS[sort]
+    odd = Q(pk__in=[row.pk for row in companies[::2]])
+    parts = [odd, ~odd]
+    expected = list(Company.objects.order_by(*ordering).values_list("pk", flat=True))
+
+    seen: list[int] = []
+    cursor = None
+    for _ in range(20):
+        page = paginate(Company.objects.all(), ordering=ordering, cursor=cursor, size=size, parts=parts)
+        if cursor is None:
+            assert page.count == len(NAMES)
+        seen += [row.pk for row in page.rows]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+
+    assert seen == expected

@@ -11,7 +11,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tandem.accounts.visibility import can
+from tandem.accounts.visibility import can, scope_parts
 from tandem.contacts import selectors, services
 from tandem.contacts.models import Company
 from tandem.contacts.selectors import ListFilters
@@ -41,7 +41,11 @@ def company_list(request: AuthedRequest) -> HttpResponse:
     filter_form = CompanyFilterForm(request.GET or None, user=user)
     queryset = selectors.company_list(actor=user, filters=filter_form.list_filters())
     page = paginate(
-        queryset, ordering=filter_form.ordering(), cursor=request.GET.get("cursor"), size=PAGE_SIZE
+        queryset,
+        ordering=filter_form.ordering(),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+        parts=scope_parts(request.user, Company),
     )
     context = {
         "filter_form": filter_form,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import can
+from tandem.accounts.visibility import can, scope_parts
 from tandem.contacts import selectors, services
 from tandem.contacts.models import Company, Contact
 from tandem.core.pagination import paginate
@@ -48,7 +48,11 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
     filter_form = ContactFilterForm(request.GET or None, user=user)
     queryset = selectors.contact_list(actor=user, filters=filter_form.list_filters())
     page = paginate(
-        queryset, ordering=filter_form.ordering(), cursor=request.GET.get("cursor"), size=PAGE_SIZE
+        queryset,
+        ordering=filter_form.ordering(),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+        parts=scope_parts(request.user, Contact),
     )
     context = {
         "filter_form": filter_form,
