@@ -192,6 +192,8 @@ def touch_contacts(rows: list[Any]) -> None:
 
 
 def selector_scenarios(samples: Samples) -> list[Scenario]:
+    from tandem.accounts.visibility import scope_parts
+    from tandem.contacts.models import Company, Contact
     from tandem.contacts.selectors import (
         COMPANY_SORTS,
         CONTACT_SORTS,
@@ -208,21 +210,34 @@ def selector_scenarios(samples: Samples) -> list[Scenario]:
     from tandem.history.selectors import event_list_for_card
 
     def contacts_page(user: Any, filters: Any = None, sort: str = "name") -> None:
+        actor = fresh(user)
         page = paginate(
-            contact_list(actor=fresh(user), filters=filters), ordering=CONTACT_SORTS[sort], cursor=None
+            contact_list(actor=actor, filters=filters),
+            ordering=CONTACT_SORTS[sort],
+            cursor=None,
+            parts=scope_parts(actor, Contact),
         )
         touch_contacts(page.rows)
 
     def contacts_second_page(user: Any) -> None:
         actor = fresh(user)
-        first = paginate(contact_list(actor=actor), ordering=CONTACT_SORTS["name"], cursor=None)
+        parts = scope_parts(actor, Contact)
+        first = paginate(contact_list(actor=actor), ordering=CONTACT_SORTS["name"], cursor=None, parts=parts)
         started = time.perf_counter()
-        page = paginate(contact_list(actor=actor), ordering=CONTACT_SORTS["name"], cursor=first.next_cursor)
+        page = paginate(
+            contact_list(actor=actor), ordering=CONTACT_SORTS["name"], cursor=first.next_cursor, parts=parts
+        )
         touch_contacts(page.rows)
         return time.perf_counter() - started  # type: ignore[return-value]
 
     def companies_page(user: Any) -> None:
-        page = paginate(company_list(actor=fresh(user)), ordering=COMPANY_SORTS["name"], cursor=None)
+        actor = fresh(user)
+        page = paginate(
+            company_list(actor=actor),
+            ordering=COMPANY_SORTS["name"],
+            cursor=None,
+            parts=scope_parts(actor, Company),
+        )
         for row in page.rows:
             str(row.owner)
             list(row.phones.all())

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "tandem.history",
     "tandem.search",
     "tandem.contacts",
+    "tandem.deals",
     "tandem.api",
     "tandem.web",
 ]

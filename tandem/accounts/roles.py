@@ -35,7 +35,7 @@ ROLE_LABELS = {
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
 
 # Entities whose rows have an owner and are filtered by scope.
-OWNED_ENTITIES = ["contacts.company", "contacts.contact"]
+OWNED_ENTITIES = ["contacts.company", "contacts.contact", "deals.deal"]
 # Reference lists (tags, industries…) everyone reads and admins maintain.
 REFERENCE_ENTITIES = [
     "contacts.tag",
@@ -43,6 +43,12 @@ REFERENCE_ENTITIES = [
     "contacts.clientcategory",
     "contacts.contactrole",
     "contacts.channel",
+    "deals.pipeline",
+    "deals.stage",
+    "deals.product",
+    "deals.productcategory",
+    "deals.currency",
+    "deals.lostreason",
 ]
 
 # role -> entity -> (actions, view scope, change scope); scope is "own" | "team" | "all".
