@@ -40,6 +40,12 @@ Every error response has the same JSON body:
   does not accept), `parse_error` (malformed JSON), `unknown_filter` / `invalid_filter` /
   `invalid_cursor` (query parameters), or a business rule's code such as `invalid_phone`,
   `invalid_email`, `duplicate_tax_id`, `invalid_company`, `invalid_messenger`, `name_required`.
+* 400 on a deal move: `missing_fields` (`fields` lists exactly what the target stage still needs;
+  send them in the move's `fields` or edit the deal first), `stage_other_pipeline`, `stage_archived`,
+  `lost_reason_required`, `stage_change_not_allowed` (an edit tried to change the stage: use the
+  move endpoint).
+* 409: `stale` (the deal was moved by someone else since you loaded it; `current_stage` holds the
+  id of the stage it is in now).
 * 401: `not_authenticated` / `authentication_failed` (with `WWW-Authenticate: Bearer`).
 * 403: `permission_denied`, `owner_not_allowed`, `read_only_token` (a token with scope "read" tried to write).
 * 404: `not_found`; a record you may not see is reported exactly like one that does not exist.
@@ -109,6 +115,16 @@ def error_response(code: str, message: str, http_status: int, fields: dict | Non
     return Response(error_body(code, message, fields), status=http_status)
 
 
+def _application_error(exc: ApplicationError, http_status: int) -> Response:
+    """A service's refusal; its `extra` facts join the error (`fields` as field names to fill in)."""
+    extra = dict(exc.extra)
+    names = extra.pop("fields", None)
+    fields = {str(name): [exc.message] for name in names} if isinstance(names, list) else {}
+    body = error_body(exc.code, exc.message, fields)
+    body["error"].update(extra)
+    return Response(body, status=http_status)
+
+
 def _message(fields: dict[str, list[str]]) -> str:
     return "; ".join(f"{key}: {' '.join(value)}" for key, value in fields.items())
 
@@ -126,13 +142,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         return _django_validation_error(exc)
     if isinstance(exc, PermissionDenied):
-        return error_response(exc.code, exc.message, status.HTTP_403_FORBIDDEN)
+        return _application_error(exc, status.HTTP_403_FORBIDDEN)
     if isinstance(exc, NotFound):
-        return error_response(exc.code, exc.message, status.HTTP_404_NOT_FOUND)
+        return _application_error(exc, status.HTTP_404_NOT_FOUND)
     if isinstance(exc, Conflict):
-        return error_response(exc.code, exc.message, status.HTTP_409_CONFLICT)
+        return _application_error(exc, status.HTTP_409_CONFLICT)
     if isinstance(exc, ApplicationError):
-        return error_response(exc.code, exc.message, status.HTTP_400_BAD_REQUEST)
+        return _application_error(exc, status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):

@@ -71,11 +71,15 @@ class ContactFilterSet(RecordFilterSet):
     company = id_filter("Company id.")
 
 
-def list_filters_from(
-    request: Request, filterset_class: type[RecordFilterSet], queryset: QuerySet
-) -> ListFilters:
-    """Validate a list's query parameters strictly and turn them into the selectors' ListFilters."""
-    allowed = set(filterset_class.base_filters) | PAGINATION_PARAMETERS
+def validated_filterset(
+    request: Request,
+    filterset_class: type[django_filters.FilterSet],
+    queryset: QuerySet,
+    *,
+    paginated: bool = True,
+) -> django_filters.FilterSet:
+    """The list's query parameters checked strictly: unknown ones and invalid values are a 400."""
+    allowed = set(filterset_class.base_filters) | (PAGINATION_PARAMETERS if paginated else set())
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         message = _("Unknown query parameter. Known: %(known)s.") % {"known": ", ".join(sorted(allowed))}
@@ -85,7 +89,15 @@ def list_filters_from(
         fields = {name: [str(message) for message in messages] for name, messages in filterset.errors.items()}
         message = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
         raise ApiError("invalid_filter", message, fields=fields)
-    return filterset.list_filters()
+    return filterset
+
+
+def list_filters_from(
+    request: Request, filterset_class: type[RecordFilterSet], queryset: QuerySet
+) -> ListFilters:
+    """Validate a list's query parameters strictly and turn them into the selectors' ListFilters."""
+    filterset = validated_filterset(request, filterset_class, queryset)
+    return filterset.list_filters()  # type: ignore[attr-defined, no-any-return]
 
 
 class SelectorFilterBackend(DjangoFilterBackend):

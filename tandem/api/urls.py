@@ -2,13 +2,18 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from tandem.api import views
+from tandem.api import views, views_deals
 from tandem.api.errors import not_found
 
 router = SimpleRouter()
 router.register("companies", views.CompanyViewSet, basename="api_company")
 router.register("contacts", views.ContactViewSet, basename="api_contact")
-for prefix, viewset in views.REFERENCE_VIEWSETS.items():
+router.register("deals", views_deals.DealViewSet, basename="api_deal")
+router.register("pipelines", views_deals.PipelineViewSet, basename="api_pipeline")
+router.register("stages", views_deals.StageViewSet, basename="api_stage")
+router.register("products", views_deals.ProductViewSet, basename="api_product")
+router.register("currencies", views_deals.CurrencyViewSet, basename="api_currency")
+for prefix, viewset in {**views.REFERENCE_VIEWSETS, **views_deals.DEAL_REFERENCE_VIEWSETS}.items():
     router.register(prefix, viewset, basename=f"api_{prefix.replace('-', '_')}")
 
 urlpatterns = [

@@ -25,9 +25,25 @@ def test_schema_is_valid_openapi(db):
         "/api/v1/contact-roles/{id}/",
         "/api/v1/contacts/",
         "/api/v1/contacts/{id}/",
+        "/api/v1/currencies/",
+        "/api/v1/currencies/{id}/",
+        "/api/v1/deals/",
+        "/api/v1/deals/{id}/",
+        "/api/v1/deals/{id}/move/",
+        "/api/v1/deals/{id}/take/",
         "/api/v1/industries/",
         "/api/v1/industries/{id}/",
+        "/api/v1/lost-reasons/",
+        "/api/v1/lost-reasons/{id}/",
         "/api/v1/me/",
+        "/api/v1/pipelines/",
+        "/api/v1/pipelines/{id}/",
+        "/api/v1/product-categories/",
+        "/api/v1/product-categories/{id}/",
+        "/api/v1/products/",
+        "/api/v1/products/{id}/",
+        "/api/v1/stages/",
+        "/api/v1/stages/{id}/",
         "/api/v1/tags/",
         "/api/v1/tags/{id}/",
     ]
@@ -75,3 +91,19 @@ def test_docs_page_renders_endpoints_without_any_cdn(db):
     assert external == []
     assert all(url.startswith("/static/") for url in re.findall(r'<link[^>]+href="([^"]+)"', html))
     assert "<script" not in html
+
+
+def test_schema_documents_the_deal_list_filters_and_the_move_errors(db):
+    schema = APIClient().get(reverse("api_schema"), {"format": "json"}).json()
+
+    parameters = schema["paths"]["/api/v1/deals/"]["get"]["parameters"]
+    move = schema["paths"]["/api/v1/deals/{id}/move/"]["post"]
+
+    assert sorted(parameter["name"] for parameter in parameters) == [
+        "channel", "close_from", "close_to", "company", "contact", "cursor", "ordering", "owner", "page_size",
+        "pipeline", "product", "search", "stage", "status", "team",
+    ]  # fmt: skip
+    ordering = next(parameter for parameter in parameters if parameter["name"] == "ordering")
+    assert ordering["schema"]["enum"] == ["-id", "-updated", "-created", "created", "title"]
+    assert sorted(move["responses"]) == ["200", "400", "401", "403", "404", "409", "413", "415"]
+    assert "missing_fields" in move["description"]
