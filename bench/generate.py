@@ -1245,6 +1245,8 @@ def generate(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         writer.execute(sql)
         progress.say(f"index {name} rebuilt in {time.perf_counter() - started:.1f}s")
+    if args.deals:
+        generate_deals(writer, progress, args.deals, args.seed)
     reset_sequences()
     if writer.postgres:
         progress.say("VACUUM ANALYZE (what autovacuum does after a load)")
@@ -1262,13 +1264,334 @@ def generate(args: argparse.Namespace) -> None:
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# Deals: pipelines of the seed migration, stage paths, lines, contacts
+# --------------------------------------------------------------------------------------------------
+
+BENCH_OPEN_DEALS = 10_000  # the open deals of the first ("benchmarked") pipeline: its board
+DEAL_WORDS = [
+    "Supply",
+    "Service contract",
+    "Licences",
+    "Installation",
+    "Maintenance",
+    "Consulting",
+    "Equipment",
+    "Renewal",
+    "Pilot",
+    "Framework agreement",
+]
+DEAL_PRODUCTS = [
+    (f"Product {index:02d}", f"SKU-{index:04d}", 20 + index * 37 % 900) for index in range(1, 41)
+]
+# currency, share (%); amounts are drawn in the deal's currency and converted with the seeded rate
+DEAL_CURRENCIES = [("EUR", 60), ("BGN", 30), ("USD", 10)]
+
+
+def _deal_tables() -> dict[str, str]:
+    from tandem.deals.models import Deal, DealContact, DealLine, StageChange
+
+    return {
+        "deal": Deal._meta.db_table,
+        "contact": DealContact._meta.db_table,
+        "line": DealLine._meta.db_table,
+        "change": StageChange._meta.db_table,
+        "shared": Deal.shared_with.through._meta.db_table,
+    }
+
+
+def _clear_deals(writer: Writer, progress: Progress) -> None:
+    """Drop generated deals (and their history rows) so `--deals-only` can be rerun."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from tandem.deals.models import Deal
+    from tandem.history.models import Event
+
+    tables = _deal_tables()
+    deal_type = ContentType.objects.get_for_model(Deal).pk
+    progress.say("deals: removing the deals already there")
+    Event.objects.filter(target_type_id=deal_type).delete()
+    if writer.postgres:
+        writer.execute(f"TRUNCATE {', '.join(tables.values())} RESTART IDENTITY")
+    else:
+        for key in ("change", "line", "contact", "shared", "deal"):
+            writer.execute(f"DELETE FROM {tables[key]}")
+
+
+def generate_deals(writer: Writer, progress: Progress, count: int, seed: int) -> None:
+    """`count` deals over the seeded pipelines with their StageChange paths, contacts and lines.
+
+    The first pipeline gets exactly BENCH_OPEN_DEALS open deals (its board is what bench.run times);
+    every other deal is won or lost, or open in the second pipeline. Paths respect the stages'
+    required fields: a deal without contacts never reaches a stage requiring them.
+    """
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    from tandem.accounts.models import User
+    from tandem.accounts.roles import Role
+    from tandem.contacts.models import Channel, Company, Contact
+    from tandem.deals.models import Currency, Deal, LostReason, Pipeline, Product, Stage
+    from tandem.history.models import Event
+
+    tables = _deal_tables()
+    rng = random.Random(seed + 1000)
+    pipelines = list(Pipeline.objects.order_by("position", "id"))
+    if not pipelines:
+        sys.exit("No pipelines: run `tandem migrate` (the seed migration creates them).")
+    stages = {
+        pipeline.pk: list(
+            Stage.objects.filter(pipeline=pipeline, is_archived=False).order_by("position", "id")
+        )
+        for pipeline in pipelines[:2]
+    }
+    rates = {code: Currency.objects.get(pk=code).rate for code, _share in DEAL_CURRENCIES}
+    currency_codes = [code for code, share in DEAL_CURRENCIES for _ in range(share)]
+    owners = list(
+        User.objects.filter(role__in=[Role.REP, Role.HEAD], is_active=True).values_list("id", flat=True)
+    )
+    reps = list(User.objects.filter(role=Role.REP, is_active=True).values_list("id", flat=True))
+    owner_pool = reps * 6 + owners
+    channels = list(Channel.objects.values_list("id", flat=True))
+    reasons = list(LostReason.objects.values_list("id", flat=True))
+    if Product.objects.filter(sku__startswith="SKU-").count() < len(DEAL_PRODUCTS):
+        Product.objects.bulk_create(
+            [
+                Product(name=name, sku=sku, price=Decimal(price), currency_id="EUR")
+                for name, sku, price in DEAL_PRODUCTS
+            ],
+            ignore_conflicts=True,
+        )
+    products = list(Product.objects.filter(sku__startswith="SKU-").values_list("id", "name", "price"))
+    progress.say("deals: reading companies and their contacts")
+    companies = list(
+        Company.objects.filter(deleted_at__isnull=True).values_list("id", "owner_id").order_by("id")
+    )
+    company_contacts: dict[int, list[int]] = {}
+    for contact_id, company_id in (
+        Contact.objects.filter(deleted_at__isnull=True, company__isnull=False)
+        .values_list("id", "company_id")
+        .iterator(chunk_size=50_000)
+    ):
+        company_contacts.setdefault(company_id, []).append(contact_id)
+    deal_type = ContentType.objects.get_for_model(Deal).pk
+    company_type = ContentType.objects.get_for_model(Company).pk
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Event._meta.db_table}")
+        event_id = cursor.fetchone()[0]
+
+    indexes = writer.secondary_indexes(list(tables.values()))
+    progress.say(f"deals: dropping {len(indexes)} secondary indexes for the load")
+    for name, _sql in indexes:
+        writer.execute(f'DROP INDEX "{name}"')
+    writer.execute(
+        "SET session_replication_role = replica" if writer.postgres else "PRAGMA foreign_keys = OFF"
+    )
+
+    deal_columns = [
+        "id", "title", "company_id", "pipeline_id", "stage_id", "amount", "currency_id", "amount_base",
+        "amount_from_lines", "expected_close_date", "owner_id", "channel_id", "next_step", "next_step_date",
+        "lost_reason_id", "notes", "stage_entered_at", "won_at", "lost_at", "taken_at", "created_at",
+        "updated_at", "deleted_at",
+    ]  # fmt: skip
+    change_columns = [
+        "id",
+        "deal_id",
+        "from_stage_id",
+        "to_stage_id",
+        "changed_at",
+        "actor_id",
+        "seconds_in_previous",
+    ]
+    line_columns = [
+        "id",
+        "deal_id",
+        "product_id",
+        "name",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "position",
+    ]
+    event_columns = [
+        "id", "occurred_at", "actor_id", "action", "target_type_id", "target_id", "target_label",
+        "parent_type_id", "parent_id", "changes",
+    ]  # fmt: skip
+    cent = Decimal("0.01")
+    first, second = pipelines[0].pk, pipelines[1].pk if len(pipelines) > 1 else pipelines[0].pk
+    # Which deals are open in the first pipeline: spread evenly over the ids, so they mix with the rest.
+    open_every = max(1, count // BENCH_OPEN_DEALS)
+    second_open_every = 97
+    counters = {"change": 0, "line": 0, "contact": 0, "shared": 0}
+
+    def needs(stage: Stage, name: str) -> bool:
+        return name in (stage.required_fields or [])
+
+    for start in range(1, count + 1, BATCH):
+        stop = min(start + BATCH, count + 1)
+        deals, changes, lines, links, shares, events = [], [], [], [], [], []
+        for deal_id in range(start, stop):
+            first_open = deal_id % open_every == 0 and deal_id // open_every <= BENCH_OPEN_DEALS
+            pipeline_id = first if first_open or rng.random() < 0.7 else second
+            path_stages = stages[pipeline_id]
+            opens = [stage for stage in path_stages if stage.kind == Stage.Kind.OPEN]
+            won = next(stage for stage in path_stages if stage.kind == Stage.Kind.WON)
+            lost = next(stage for stage in path_stages if stage.kind == Stage.Kind.LOST)
+            company = rng.choice(companies) if rng.random() < 0.7 else None
+            contact_ids = company_contacts.get(company[0], []) if company else []
+            linked = (
+                rng.sample(contact_ids, min(len(contact_ids), rng.choice((1, 1, 2)))) if contact_ids else []
+            )
+            with_lines = rng.random() < 0.3
+            # how far the deal may go: no further than the first stage needing what it lacks
+            lacking = {"contacts"} if not linked else set()
+            if not with_lines:
+                lacking.add("lines")
+            limit = next(
+                (
+                    index
+                    for index, stage in enumerate([*opens, won])
+                    if lacking & set(stage.required_fields or [])
+                ),
+                len(opens) + 1,
+            )
+            if first_open or (pipeline_id == second and deal_id % second_open_every == 0):
+                outcome, depth = "open", rng.randrange(min(limit, len(opens)))
+            elif limit > len(opens) and rng.random() < 0.5:
+                outcome, depth = "won", len(opens)
+            else:
+                outcome, depth = "lost", rng.randrange(min(limit, len(opens)))
+            path = opens[: depth + 1]
+            if len(path) > 2 and rng.random() < 0.15:
+                path.pop(rng.randrange(1, len(path) - 1))  # a skipped stage
+            for _ in range(rng.choice((0, 1, 1, 2))):
+                if len(path) >= 2:  # back one stage and forward again: boards are worked like that
+                    turn = rng.randrange(1, len(path))
+                    path[turn:turn] = [path[turn], path[turn - 1]]
+            if outcome == "won":
+                path.append(won)
+            elif outcome == "lost":
+                path.append(lost)
+            if outcome == "open":
+                created = NOW - datetime.timedelta(seconds=rng.uniform(3600, 150 * 86400))
+            else:
+                created = START + datetime.timedelta(seconds=rng.uniform(0, SPAN - 200 * 86400))
+            moment = entered = created
+            previous: Stage | None = None
+            for stage in path:
+                if previous is not None:
+                    gap = datetime.timedelta(seconds=rng.uniform(600, 20 * 86400))
+                    moment = min(moment + gap, NOW - datetime.timedelta(seconds=60))
+                counters["change"] += 1
+                seconds = int((moment - entered).total_seconds()) if previous is not None else None
+                changes.append(
+                    (counters["change"], deal_id, previous.pk if previous else None, stage.pk,
+                     writer.timestamp(moment), None, seconds)
+                )  # fmt: skip
+                previous, entered = stage, moment
+            owner = company[1] if company and rng.random() < 0.9 else rng.choice(owner_pool)
+            currency = rng.choice(currency_codes)
+            deal_lines = []
+            if with_lines:
+                for position, (product_id, name, price) in enumerate(rng.sample(products, rng.randint(1, 3))):
+                    quantity = Decimal(rng.randint(1, 20))
+                    discount = Decimal(rng.choice((0, 0, 5, 10)))
+                    deal_lines.append((product_id, name, quantity, price, discount, position))
+            if deal_lines:
+                amount = sum(
+                    (
+                        (quantity * price * (100 - discount) / 100).quantize(cent)
+                        for _product, _name, quantity, price, discount, _position in deal_lines
+                    ),
+                    Decimal("0.00"),
+                )
+            elif (
+                any(needs(stage, "amount") or needs(stage, "expected_close_date") for stage in path)
+                or rng.random() < 0.5
+            ):
+                amount = Decimal(rng.randint(200, 80_000)).quantize(cent)
+            else:
+                amount = None
+            amount_base = (
+                (amount * rates[currency]).quantize(cent, rounding=ROUND_HALF_UP)
+                if amount is not None
+                else None
+            )
+            closing = (
+                (created + datetime.timedelta(days=rng.randint(14, 120))).date()
+                if amount is not None
+                else None
+            )
+            untaken = outcome == "open" and depth == 0 and rng.random() < 0.1
+            next_date = (
+                (NOW + datetime.timedelta(days=rng.randint(-10, 30))).date()
+                if outcome == "open" and rng.random() < 0.8
+                else None
+            )
+            title = f"{rng.choice(DEAL_WORDS)} #{deal_id}"
+            deals.append(
+                (
+                    deal_id, title, company[0] if company else None, pipeline_id, path[-1].pk, amount,
+                    currency, amount_base, bool(deal_lines), writer.date(closing), owner,
+                    rng.choice(channels) if channels and rng.random() < 0.8 else None,
+                    "Call back" if next_date else "", writer.date(next_date),
+                    rng.choice(reasons) if outcome == "lost" else None, "",
+                    writer.timestamp(entered), writer.timestamp(entered) if outcome == "won" else None,
+                    writer.timestamp(entered) if outcome == "lost" else None,
+                    None if untaken else writer.timestamp(created), writer.timestamp(created),
+                    writer.timestamp(entered), None,
+                )
+            )  # fmt: skip
+            for product_id, name, quantity, price, discount, position in deal_lines:
+                counters["line"] += 1
+                lines.append(
+                    (counters["line"], deal_id, product_id, name, quantity, price, discount, position)
+                )
+            for contact_id in linked:
+                counters["contact"] += 1
+                links.append((counters["contact"], deal_id, contact_id, ""))
+            if rng.random() < 0.005:
+                counters["shared"] += 1
+                shares.append((counters["shared"], deal_id, rng.choice(owners)))
+            event_id += 1
+            events.append(
+                (event_id, writer.timestamp(created), owner, "created", deal_type, deal_id, title,
+                 company_type if company else None, company[0] if company else None, "[]")
+            )  # fmt: skip
+        with transaction.atomic():
+            writer.write(tables["deal"], deal_columns, deals)
+            writer.write(tables["change"], change_columns, changes)
+            writer.write(tables["line"], line_columns, lines)
+            writer.write(tables["contact"], ["id", "deal_id", "contact_id", "role"], links)
+            writer.write(tables["shared"], ["id", "deal_id", "user_id"], shares)
+            writer.write(Event._meta.db_table, event_columns, events)
+        if (stop - 1) % 100_000 == 0 or stop > count:
+            progress.say(f"deals     {stop - 1:>9,} / {count:,}  ({counters['change']:,} stage changes)")
+
+    writer.execute(
+        "SET session_replication_role = DEFAULT" if writer.postgres else "PRAGMA foreign_keys = ON"
+    )
+    for name, sql in indexes:
+        started = time.perf_counter()
+        writer.execute(sql)
+        progress.say(f"index {name} rebuilt in {time.perf_counter() - started:.1f}s")
+    progress.say(
+        f"deals: {count:,} deals, {counters['change']:,} stage changes, {counters['line']:,} lines, "
+        f"{counters['contact']:,} contact links"
+    )
+
+
 def reset_sequences() -> None:
     from django.apps import apps
     from django.core.management.color import no_style
     from django.db import connection
 
     models = [
-        model for model in apps.get_models(include_auto_created=True) if model._meta.app_label == "contacts"
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in ("contacts", "deals")
     ]
     from tandem.history.models import Event
 
@@ -1321,6 +1644,34 @@ def self_check(seed: int) -> None:
             assert parse_phone(phone.raw).e164 == phone.e164, phone.raw
 
 
+def generate_deals_only(args: argparse.Namespace) -> None:
+    """Replace the deals of an already generated database (contacts and companies stay)."""
+    from django.core.management import call_command
+
+    from tandem.accounts.models import User
+
+    progress = Progress()
+    progress.say("migrate")
+    call_command("migrate", interactive=False, verbosity=0)
+    if not User.objects.filter(role="rep").exists():
+        sys.exit("No generated data here: run `python -m bench.generate` (without --deals-only) first.")
+    writer = Writer()
+    progress.say(f"database: {writer.connection.vendor} {writer.connection.settings_dict['NAME']}")
+    _clear_deals(writer, progress)
+    generate_deals(writer, progress, args.deals, args.seed)
+    reset_sequences()
+    tables = [*_deal_tables().values(), "history_event"]
+    if writer.postgres:
+        progress.say("VACUUM ANALYZE of the deal tables")
+        for table in tables:
+            writer.execute(f"VACUUM ANALYZE {table}")
+    elif args.analyze:
+        progress.say("ANALYZE (SQLite planner statistics)")
+        for table in tables:
+            writer.execute(f"ANALYZE {table}")
+    progress.say("done")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -1334,7 +1685,21 @@ def main(argv: list[str] | None = None) -> None:
         action="store_false",
         help="SQLite: leave the planner without statistics (what a never-analyzed installation has)",
     )
+    parser.add_argument("--deals", type=int, default=0, help="deals to generate (0: none)")
+    parser.add_argument(
+        "--deals-only",
+        action="store_true",
+        help="keep the generated contacts and companies; replace only the deals (and their history)",
+    )
     args = parser.parse_args(argv)
+    if args.deals_only:
+        if args.deals < 1:
+            parser.error("--deals-only needs --deals N")
+        setup_django()
+        started = time.perf_counter()
+        generate_deals_only(args)
+        print(f"generation took {time.perf_counter() - started:.0f}s", flush=True)
+        return
     if args.companies < 1 or args.contacts < 1 or args.users < 6:
         parser.error("need at least 1 company, 1 contact and 6 users")
     setup_django()

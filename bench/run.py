@@ -329,6 +329,189 @@ def selector_scenarios(samples: Samples) -> list[Scenario]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------
+# Deals: the board of the benchmarked pipeline (the first one), a move, the list, the card
+# --------------------------------------------------------------------------------------------------
+
+BOARD_BUDGET_MS = 300.0
+
+
+class DealSamples:
+    """Open deals of the benchmarked pipeline per owner, and the next stage of each stage."""
+
+    def __init__(self, samples: Samples) -> None:
+        from django.db.models import Q
+
+        from tandem.deals.models import Deal, DealContact, Pipeline, Stage
+
+        self.pipeline = Pipeline.objects.order_by("position", "id").first()
+        if self.pipeline is None or not Deal.objects.filter(pipeline=self.pipeline).exists():
+            raise LookupError("no deals: run `python -m bench.generate --deals-only --deals 500000`")
+        opens = list(
+            Stage.objects.filter(pipeline=self.pipeline, kind=Stage.Kind.OPEN, is_archived=False).order_by(
+                "position", "id"
+            )
+        )
+        # A move without fields: into a stage needing nothing the deal lacks; required ones are filled.
+        self.next_stage = {stage.pk: opens[index + 1] for index, stage in enumerate(opens[:-1])}
+        self.stages = {stage.pk: stage for stage in opens}
+        # Deals that can take the next step with `fields` alone: contacts and lines are not move fields.
+        easy = [
+            pk
+            for pk, after in self.next_stage.items()
+            if not {"contacts", "lines"} & set(after.required_fields)
+        ]
+        movable = Q(stage_id__in=easy) | Q(
+            stage_id__in=list(self.next_stage), pk__in=DealContact.objects.values("deal_id")
+        )
+        self.rep_deals = {
+            rep.pk: list(
+                Deal.objects.filter(movable, owner=rep, pipeline=self.pipeline, deleted_at__isnull=True)
+                .exclude(stage__in=[s for s in opens if "lines" in s.required_fields])
+                .values_list("id", flat=True)[:50]
+            )
+            for rep in samples.reps[:8]
+        }
+        self.rep_deals = {pk: ids for pk, ids in self.rep_deals.items() if ids}
+        self.any_deals = list(
+            Deal.objects.filter(deleted_at__isnull=True).order_by("-id").values_list("id", flat=True)[:200]
+        )
+
+    def rep_and_deal(self, index: int) -> tuple[int, int]:
+        reps = sorted(self.rep_deals)
+        rep = reps[index % len(reps)]
+        ids = self.rep_deals[rep]
+        return rep, ids[(index // len(reps)) % len(ids)]
+
+
+def touch_deals(rows: list[Any]) -> None:
+    """What a card on the board or a list row reads."""
+    for row in rows:
+        str(row)
+        str(row.owner)
+        str(row.stage)
+        str(row.currency)
+        if row.company_id:
+            str(row.company)
+
+
+def deal_scenarios(samples: Samples) -> list[Scenario]:
+    from tandem.accounts.visibility import scope_parts
+    from tandem.core.pagination import paginate
+    from tandem.deals.models import Deal
+    from tandem.deals.selectors import DEAL_SORTS, DealFilters, board, deal_card, deal_list
+    from tandem.deals.services import MOVE_FIELDS, deal_move
+
+    try:
+        deals = DealSamples(samples)
+    except LookupError as error:
+        print(f"(deal scenarios skipped: {error})")
+        return []
+    pipeline = deals.pipeline
+    reps_by_pk = {rep.pk: rep for rep in samples.reps}
+
+    def board_read(user_for: Callable[[int], Any]) -> Callable[[int], None]:
+        def run(index: int) -> None:
+            for column in board(actor=fresh(user_for(index)), pipeline=pipeline):
+                touch_deals(column.deals)
+
+        return run
+
+    def move(index: int) -> float:
+        """Time one move to the next stage (filling what it requires), then move back untimed."""
+        rep_id, deal_id = deals.rep_and_deal(index)
+        actor = fresh(reps_by_pk[rep_id])
+        deal = Deal.objects.get(pk=deal_id)
+        here = deals.stages[deal.stage_id]
+        target = deals.next_stage[here.pk]
+        fields = {
+            "amount": deal.amount or 1000,
+            "expected_close_date": deal.expected_close_date or datetime.date(2026, 6, 30),
+        }
+        fields = {
+            name: value
+            for name, value in fields.items()
+            if name in target.required_fields and name in MOVE_FIELDS
+        }
+        started = time.perf_counter()
+        deal_move(actor=actor, deal=deal, stage=target, fields=fields, expected_stage=here)
+        elapsed = time.perf_counter() - started
+        deal_move(actor=actor, deal=deal, stage=here, expected_stage=target)
+        return elapsed
+
+    def list_page(user_for: Callable[[int], Any], status: str = "") -> Callable[[int], None]:
+        def run(index: int) -> None:
+            actor = fresh(user_for(index))
+            page = paginate(
+                deal_list(actor=actor, filters=DealFilters(status=status)),
+                ordering=DEAL_SORTS["-updated"],
+                cursor=None,
+                parts=scope_parts(actor, Deal),
+            )
+            touch_deals(page.rows)
+
+        return run
+
+    def card(index: int) -> None:
+        rep_id, deal_id = deals.rep_and_deal(index)
+        shown = deal_card(user=fresh(reps_by_pk[rep_id]), pk=deal_id)
+        touch_deals([shown])
+        [(line.name, line.product) for line in shown.lines.all()]
+        [str(link.contact) for link in shown.deal_contacts.all()]
+        [(change.from_stage, change.to_stage, change.actor) for change in shown.stage_changes.all()]
+
+    reps_by_pk = {rep.pk: rep for rep in samples.reps}
+
+    scenarios = [
+        Scenario("board, rep", "selector", board_read(samples.rep), BOARD_BUDGET_MS),
+        Scenario("board, head", "selector", board_read(samples.head), BOARD_BUDGET_MS),
+        Scenario("board, admin", "selector", board_read(lambda i: samples.admin), BOARD_BUDGET_MS),
+        Scenario("deal move, rep", "selector", move),
+        Scenario("deal list, rep", "selector", list_page(samples.rep)),
+        Scenario("deal list, head", "selector", list_page(samples.head)),
+        Scenario("deal list, admin", "selector", list_page(lambda i: samples.admin)),
+        Scenario("deal list open, admin", "selector", list_page(lambda i: samples.admin, "open")),
+        Scenario("deal card, rep", "selector", card),
+    ]
+    return scenarios
+
+
+def deal_view_scenarios(samples: Samples, get: Callable[..., None]) -> list[Scenario]:
+    try:
+        deals = DealSamples(samples)
+    except LookupError:
+        return []
+    scenarios = []
+    board_url = url_or_none("board")
+    if board_url:
+        for label, user_for in (
+            ("rep", samples.rep),
+            ("head", samples.head),
+            ("admin", lambda i: samples.admin),
+        ):
+            scenarios.append(
+                Scenario(
+                    f"board, {label}",
+                    "view",
+                    lambda i, user_for=user_for: get(user_for(i), board_url, {"pipeline": deals.pipeline.pk}),
+                    BOARD_BUDGET_MS,
+                )
+            )
+    list_url = url_or_none("deal_list")
+    if list_url:
+        scenarios.append(Scenario("deal list, rep", "view", lambda i: get(samples.rep(i), list_url)))
+        scenarios.append(Scenario("deal list, admin", "view", lambda i: get(samples.admin, list_url)))
+    if url_or_none("deal_detail", pk=1):
+        reps_by_pk = {rep.pk: rep for rep in samples.reps}
+
+        def detail(index: int) -> None:
+            rep_id, deal_id = deals.rep_and_deal(index)
+            get(reps_by_pk[rep_id], url_or_none("deal_detail", pk=deal_id) or "")
+
+        scenarios.append(Scenario("deal card, rep", "view", detail))
+    return scenarios
+
+
 def url_or_none(name: str, **kwargs: Any) -> str | None:
     from django.urls import NoReverseMatch, reverse
 
@@ -457,6 +640,7 @@ def view_scenarios(samples: Samples) -> list[Scenario]:
         scenarios.append(Scenario("contact card, rep", "view", contact_detail))
     if detail_url("company_detail", 1):
         scenarios.append(Scenario("company card, head", "view", company_detail))
+    scenarios += deal_view_scenarios(samples, get)
     return scenarios
 
 
@@ -590,7 +774,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"Tandem bench on {connection.vendor}: {connection.settings_dict['NAME']}", flush=True)
     samples = Samples()
-    scenarios = selector_scenarios(samples)
+    scenarios = selector_scenarios(samples) + deal_scenarios(samples)
     views: list[Scenario] = []
     if not args.only or re.search(args.only, "view: "):
         try:

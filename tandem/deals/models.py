@@ -209,6 +209,7 @@ class Deal(models.Model):
             models.Index(fields=["pipeline", "stage"], name="deal_pipeline_stage_idx"),
             models.Index(fields=["owner", "stage"], name="deal_owner_stage_idx"),
             models.Index(fields=["owner", "-created_at", "-id"], name="deal_owner_created_idx"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="deal_owner_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="deal_created_idx"),
             models.Index(fields=["-updated_at", "-id"], name="deal_updated_idx"),
             models.Index(fields=["title", "id"], name="deal_title_idx"),

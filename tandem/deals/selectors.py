@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Value
@@ -182,13 +182,14 @@ def board(
 ) -> list[BoardColumn]:
     """The kanban board: per open stage the count, sum and probability-weighted sum (base currency),
     and the first `size` cards, newest activity first. Queries: one aggregate plus one per column."""
-    filters = filters or DealFilters()
-    filters.pipeline = pipeline.pk
+    filters = replace(filters or DealFilters(), pipeline=pipeline.pk)  # the caller's stay as they were
     deals = deal_list(actor=actor, filters=filters)
     stages = [stage for stage in stages_of(pipeline) if stage.kind == Stage.Kind.OPEN]
     totals = {
         row["stage_id"]: row
-        for row in deals.order_by()
+        # Only the open columns: won and lost deals pile up over the years and are never shown here.
+        for row in deals.filter(stage_id__in=[stage.pk for stage in stages])
+        .order_by()
         .values("stage_id")
         .annotate(count=Count("id"), total=Coalesce(Sum("amount_base"), Value(Decimal("0"))))
     }
@@ -218,9 +219,7 @@ def board_column_page(
     *, actor: User, stage: Stage, filters: DealFilters | None, before: tuple[datetime.datetime, int] | None
 ) -> tuple[list[Deal], bool]:
     """More cards of one column (infinite scroll): the ones after (`updated_at`, `id`) `before`."""
-    filters = filters or DealFilters()
-    filters.pipeline = stage.pipeline_id
-    filters.stage = stage.pk
+    filters = replace(filters or DealFilters(), pipeline=stage.pipeline_id, stage=stage.pk)
     queryset = deal_list(actor=actor, filters=filters).order_by("-updated_at", "-id")
     if before is not None:
         moment, last_id = before

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,8 +16,8 @@ from django.utils.translation import gettext as _
 from tandem.accounts.models import User
 from tandem.accounts.services import users_assignable
 from tandem.accounts.visibility import can
-from tandem.contacts.models import Company, Contact
-from tandem.core.errors import PermissionDenied, ValidationError
+from tandem.contacts.models import Channel, Company, Contact, ReferenceItem
+from tandem.core.errors import ApplicationError, PermissionDenied, ValidationError
 from tandem.deals.errors import MissingFields, StaleDeal
 from tandem.deals.models import (
     REQUIRABLE_FIELDS,
@@ -27,6 +28,7 @@ from tandem.deals.models import (
     LostReason,
     Pipeline,
     Product,
+    ProductCategory,
     Stage,
     StageChange,
 )
@@ -149,11 +151,13 @@ def _apply(deal: Deal, data: dict[str, Any], allowed: list[str]) -> None:
         setattr(deal, name, value.strip() if isinstance(value, str) else value)
 
 
-def _finish(deal: Deal, lines: list[DealLine] | None) -> None:
-    """Derive the amount from the lines when asked to, convert it, and validate the row."""
+def _finish(deal: Deal, lines: list[DealLine] | None, *, currency_changed: bool = True) -> None:
+    """Derive the amount from the lines when asked to, convert it, and validate the row.
+
+    A currency retired later does not lock its deals: only choosing it anew is refused."""
     if deal.amount_from_lines and lines is not None:
         deal.amount = sum((line.total for line in lines), Decimal("0.00"))
-    if not deal.currency.is_active:
+    if currency_changed and not deal.currency.is_active:
         raise ValidationError({"currency": _("This currency is not in use.")}, code="inactive_currency")
     deal.amount_base = to_base(deal.amount, deal.currency)
     deal.full_clean(exclude=["owner", "contacts", "shared_with", "company", "channel", "lost_reason"])
@@ -205,6 +209,18 @@ def _missing(deal: Deal, stage: Stage) -> list[str]:
     return missing
 
 
+def _locked(deal: Deal, *related: str) -> Deal:
+    """The deal row locked for this transaction, then read fresh with its `related` rows.
+
+    Two statements on purpose: a locking query that joins the stage would, on PostgreSQL, recheck the
+    row another transaction just moved against the *old* stage row and find nothing (DoesNotExist);
+    FOR UPDATE would also lock the joined stage/currency rows (serialising unrelated moves) and is
+    refused on the nullable side of an outer join (company).
+    """
+    Deal.objects.select_for_update().filter(pk=deal.pk).values_list("pk").get()
+    return Deal.objects.select_related(*related).get(pk=deal.pk)
+
+
 def _record_change(deal: Deal, actor: User | None, from_stage: Stage | None, to_stage: Stage) -> None:
     now = timezone.now()
     seconds = int((now - deal.stage_entered_at).total_seconds()) if from_stage is not None else None
@@ -243,8 +259,7 @@ def deal_create(
     _check_owner(actor, deal.owner)
     _check_company(actor, deal.company)
     _check_contacts(actor, contacts or [])
-    if stage is None:
-        stage = _first_open_stage(deal.pipeline)
+    stage = _first_open_stage(deal.pipeline) if stage is None else Stage.objects.get(pk=stage.pk)
     if stage.pipeline_id != deal.pipeline.pk or stage.is_archived:
         raise ValidationError({"stage": _("Choose an active stage of this pipeline.")}, code="invalid_stage")
     deal.stage = stage
@@ -253,6 +268,10 @@ def deal_create(
     now = timezone.now()
     deal.created_at = deal.updated_at = deal.stage_entered_at = now
     deal.taken_at = now if taken else None
+    if stage.kind == Stage.Kind.LOST:
+        raise ValidationError(
+            {"stage": _("Create the deal first, then mark it lost with a reason.")}, code="create_into_lost"
+        )
     if stage.kind == Stage.Kind.WON:
         deal.won_at = now
     deal.save()
@@ -282,22 +301,24 @@ def deal_update(
     contacts: Sequence[ContactInput] | None = None,
 ) -> Deal:
     """Change a deal's fields, lines or contacts. The stage changes only through `deal_move`."""
-    deal = Deal.objects.select_for_update().select_related("currency", "stage").get(pk=deal.pk)
+    deal = _locked(deal, "currency", "stage")
     _require_change(actor, deal)
     if "pipeline" in data and data["pipeline"] != deal.pipeline:
         raise ValidationError({"pipeline": _("Move the deal to a stage of the other pipeline instead.")})
     before = snapshot(deal, DEAL_FIELDS)
+    company_before, currency_before = deal.company_id, deal.currency_id
     _apply(deal, data, DEAL_FIELDS)
     if "owner" in data:
         _check_owner(actor, deal.owner)
-    if "company" in data and before["company"] != (str(deal.company) if deal.company else None):
+    # By id: two companies may share a name, and only a newly chosen one needs checking.
+    if "company" in data and deal.company_id != company_before:
         _check_company(actor, deal.company)
     if contacts is not None:
         _check_contacts(actor, contacts)
     built = _lines(lines) if lines is not None else None
     if built is None and deal.amount_from_lines:
         built = list(deal.lines.all())
-    _finish(deal, built)
+    _finish(deal, built, currency_changed=deal.currency_id != currency_before)
     deal.updated_at = timezone.now()
     deal.save()
     changes = diff(before, snapshot(deal, DEAL_FIELDS))
@@ -325,7 +346,9 @@ def deal_move(
     leave fields the stage requires empty (`MissingFields`, fill them via `fields`), a lost stage
     without a reason, and a move based on a stale view (`expected_stage` is not where the deal is).
     """
-    deal = Deal.objects.select_for_update().select_related("stage", "currency", "company").get(pk=deal.pk)
+    deal = _locked(deal, "stage", "currency", "company")
+    # The stage as it is now, not as the caller last read it (an admin may have archived or re-ruled it).
+    stage = Stage.objects.get(pk=stage.pk)
     _require_change(actor, deal)
     if deal.is_deleted:
         raise ValidationError(_("This deal is in the trash."), code="deal_trashed")
@@ -365,7 +388,7 @@ def deal_move(
     deal.stage = stage
     if deal.taken_at is None and actor is not None:
         deal.taken_at = now
-    _finish(deal, None)
+    _finish(deal, None, currency_changed="currency" in (fields or {}))
     _record_change(deal, actor, previous, stage)
     deal.updated_at = now
     deal.save()
@@ -482,9 +505,10 @@ def product_save(*, actor: User | None, product: Product | None, data: dict[str,
     product = product or Product()
     for name, value in data.items():
         setattr(product, name, value.strip() if isinstance(value, str) else value)
-    product.full_clean(validate_unique=False)
+    # Before full_clean: its constraint check would report the SKU as a nameless `__all__` error.
     if product.sku and Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
         raise ValidationError({"sku": _("Another product has this SKU.")}, code="duplicate_sku")
+    product.full_clean(validate_unique=False)
     product.save()
     return product
 
@@ -505,3 +529,157 @@ def currency_save(
     currency.full_clean(validate_unique=False)
     currency.save()
     return currency
+
+
+# --- bulk actions on deals and the rest of the sales-process settings -------------------------------
+
+
+def _deals_writable(actor: User, queryset: Any) -> list[Deal]:
+    """Lock the chosen deals and refuse the whole batch if any one is not the actor's to change."""
+    from tandem.accounts.visibility import scope_q
+
+    rows = list(queryset.select_for_update().order_by("pk"))
+    allowed = Deal.objects.filter(scope_q(actor, Deal, "change"), pk__in=[row.pk for row in rows]).count()
+    if allowed != len(rows) or not actor.has_perm("deals.change_deal"):
+        raise PermissionDenied(_("Some of the chosen deals are not yours to change; nothing was changed."))
+    trashed = [row for row in rows if row.is_deleted]
+    if trashed:
+        raise ValidationError(
+            _("“%(deal)s” is in the trash; nothing was changed.") % {"deal": trashed[0]}, code="deal_trashed"
+        )
+    return rows
+
+
+@transaction.atomic
+def deals_reassign(*, actor: User, queryset: Any, owner: User) -> int:
+    """Give the chosen deals to `owner` (bulk action): all of them, or none when any is refused."""
+    _check_owner(actor, owner)
+    rows = _deals_writable(actor, queryset)
+    changed = [row for row in rows if row.owner_id != owner.pk]
+    for row in changed:
+        event_record(
+            actor=actor,
+            action=Event.Action.REASSIGNED,
+            target=row,
+            parent=row.company,
+            changes=[{"field": "owner", "old": str(row.owner), "new": str(owner)}],
+        )
+    Deal.objects.filter(pk__in=[row.pk for row in changed]).update(owner=owner, updated_at=timezone.now())
+    return len(changed)
+
+
+@transaction.atomic
+def deals_move_bulk(*, actor: User, queryset: Any, stage: Stage) -> int:
+    """Move the chosen deals to `stage` with `deal_move` each: all of them, or none.
+
+    A refusal for any one deal (another pipeline, fields the stage requires, a lost stage that needs
+    a reason) rolls the batch back and is re-raised as an ApplicationError naming that deal.
+    """
+    rows = _deals_writable(actor, queryset)
+    moved = 0
+    for row in rows:
+        if row.stage_id == stage.pk:
+            continue
+        try:
+            deal_move(actor=actor, deal=row, stage=stage)
+        except MissingFields as error:
+            names = ", ".join(str(REQUIRABLE_FIELDS[name]) for name in error.fields)
+            raise ApplicationError(
+                _("“%(deal)s” needs %(fields)s before it can enter “%(stage)s”; nothing was moved.")
+                % {"deal": row, "fields": names, "stage": stage},
+                code=error.code,
+                extra={"deal": row.pk, "fields": error.fields},
+            ) from error
+        except DjangoValidationError as error:
+            raise ApplicationError(
+                _("“%(deal)s” cannot move: %(reason)s Nothing was moved.")
+                % {"deal": row, "reason": " ".join(error.messages)},
+                code=str(getattr(error, "code", None) or "invalid_move"),
+                extra={"deal": row.pk},
+            ) from error
+        moved += 1
+    return moved
+
+
+@transaction.atomic
+def pipeline_update(*, actor: User | None, pipeline: Pipeline, data: dict[str, Any]) -> Pipeline:
+    """Rename, activate or deactivate a pipeline. Its deals and stages stay as they are."""
+    _require_admin(actor, "pipeline")
+    pipeline = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
+    unknown = set(data) - {"name", "is_active"}
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)}, code="unknown_field")
+    for name, value in data.items():
+        setattr(pipeline, name, value.strip() if isinstance(value, str) else value)
+    pipeline.full_clean()
+    pipeline.save()
+    return pipeline
+
+
+@transaction.atomic
+def stage_archive(*, actor: User | None, stage: Stage, archived: bool = True) -> Stage:
+    """Archive a stage (no new deals enter it) or bring it back. Its deals stay on it, never lost."""
+    return stage_update(actor=actor, stage=stage, data={"is_archived": archived})
+
+
+@transaction.atomic
+def stage_shift(*, actor: User | None, stage: Stage, offset: int) -> None:
+    """Move a stage one place up (-1) or down (+1) within its pipeline."""
+    ids = list(stage.pipeline.stages.order_by("position", "id").values_list("id", flat=True))
+    index = ids.index(stage.pk)
+    target = index + (1 if offset > 0 else -1)
+    if 0 <= target < len(ids):
+        ids[index], ids[target] = ids[target], ids[index]
+    stages_reorder(actor=actor, pipeline=stage.pipeline, stage_ids=ids)
+
+
+def _reference_save(
+    *, actor: User | None, permission: str, item: ReferenceItem, name: str, is_active: bool
+) -> Any:
+    if actor is not None and not actor.has_perm(permission):
+        raise PermissionDenied(_("Only administrators can change the sales process settings."))
+    model: Any = type(item)
+    item.name, item.is_active = " ".join(name.split()), is_active
+    if item.pk is None:
+        item.position = model.objects.count()
+    item.full_clean(validate_unique=False)
+    if model.objects.filter(name__iexact=item.name).exclude(pk=item.pk).exists():
+        raise ValidationError({"name": _("This name is already in the list.")}, code="duplicate_name")
+    item.save()
+    return item
+
+
+@transaction.atomic
+def lost_reason_save(
+    *, actor: User | None, reason: LostReason | None, name: str, is_active: bool = True
+) -> LostReason:
+    """Add or rename a lost reason, or (de)activate it; deals keep the reasons they were lost for."""
+    item: LostReason = _reference_save(
+        actor=actor, permission="deals.change_lostreason", item=reason or LostReason(), name=name,
+        is_active=is_active,
+    )  # fmt: skip
+    return item
+
+
+@transaction.atomic
+def channel_save(
+    *, actor: User | None, channel: Channel | None, name: str, is_active: bool = True
+) -> Channel:
+    """Add or rename a lead channel, or (de)activate it."""
+    item: Channel = _reference_save(
+        actor=actor, permission="contacts.change_channel", item=channel or Channel(), name=name,
+        is_active=is_active,
+    )  # fmt: skip
+    return item
+
+
+@transaction.atomic
+def product_category_save(
+    *, actor: User | None, category: ProductCategory | None, name: str, is_active: bool = True
+) -> ProductCategory:
+    """Add or rename a product category, or (de)activate it."""
+    item: ProductCategory = _reference_save(
+        actor=actor, permission="deals.change_productcategory", item=category or ProductCategory(),
+        name=name, is_active=is_active,
+    )  # fmt: skip
+    return item
