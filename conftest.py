@@ -97,6 +97,21 @@ def make_contact(db):
     return make
 
 
+@pytest.fixture(autouse=True)
+def _default_sales_process(request):
+    """Live-server tests flush every table, the data migration's default sales process included:
+    put it back for the database tests that run after them in the same worker."""
+    if "db" in request.fixturenames and "transactional_db" not in request.fixturenames:
+        request.getfixturevalue("db")
+        from django.apps import apps
+
+        from tandem.deals.defaults import sales_process_seed
+        from tandem.deals.models import Pipeline
+
+        if not Pipeline.objects.exists():
+            sales_process_seed(apps)
+
+
 # --- the real browser ----------------------------------------------------------------------------
 
 

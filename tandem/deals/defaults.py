@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 OPEN, WON, LOST = "open", "won", "lost"
 
@@ -101,3 +102,40 @@ EUR_RATES = {
     "USD": Decimal("0.92"),
     "RUB": Decimal("0.0105"),
 }
+
+
+def sales_process_seed(apps: Any) -> None:
+    """Create the default pipelines, currencies, lost reasons and channels that are missing.
+
+    Used by the data migration (with its historical `apps`) and by tests after a table flush."""
+    from django.conf import settings
+
+    Pipeline = apps.get_model("deals", "Pipeline")
+    Stage = apps.get_model("deals", "Stage")
+    Currency = apps.get_model("deals", "Currency")
+    LostReason = apps.get_model("deals", "LostReason")
+    Channel = apps.get_model("contacts", "Channel")
+    language = settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in PIPELINES else "en"
+    base = settings.BASE_CURRENCY
+    Currency.objects.get_or_create(code=base, defaults={"rate": 1})
+    if base == "EUR":
+        for code, rate in EUR_RATES.items():
+            Currency.objects.get_or_create(code=code, defaults={"rate": rate})
+    if not Pipeline.objects.exists():
+        for position, (name, stages) in enumerate(PIPELINES[language]):
+            pipeline = Pipeline.objects.create(name=name, position=position)
+            for index, (stage, probability, kind, max_days, required, colour) in enumerate(stages):
+                Stage.objects.create(
+                    pipeline=pipeline,
+                    name=stage,
+                    probability=probability,
+                    kind=kind,
+                    max_days=max_days,
+                    required_fields=required,
+                    colour=colour,
+                    position=index,
+                )
+    for position, name in enumerate(LOST_REASONS[language]):
+        LostReason.objects.get_or_create(name=name, defaults={"position": position})
+    for position, name in enumerate(CHANNELS[language]):
+        Channel.objects.get_or_create(name=name, defaults={"position": position})

@@ -6,4 +6,6 @@ urlpatterns = [
     path("", common.home, name="home"),
     path("", include("tandem.web.urls_accounts")),
     path("", include("tandem.web.urls_contacts")),
+    path("", include("tandem.web.urls_deals")),
+    path("", include("tandem.web.urls_deals_admin")),
 ]
