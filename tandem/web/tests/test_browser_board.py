@@ -91,6 +91,7 @@ def test_dragging_into_a_stage_with_requirements_asks_for_them(login, live_serve
     expect(dialog).to_be_hidden()
     deal = Deal.objects.get(title="Warehouse racks")
     assert (deal.stage.name, deal.amount) == ("Offer sent", Decimal("4800.00"))
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
     screenshot("board-4-after-prompt")
 
 
