@@ -87,6 +87,32 @@
     refreshBoard(); // the card goes back to where the server says it is
   }
 
+  function moveUrl(card) {
+    return board().dataset.moveUrlTemplate.replace("/0/", `/${card.dataset.dealId}/`);
+  }
+
+  // The "Move to…" menu of a card is fetched the first time it opens.
+  document.addEventListener(
+    "toggle",
+    async (event) => {
+      const menu = event.target;
+      if (!(menu instanceof HTMLDetailsElement) || !menu.matches("[data-move-menu]") || !menu.open) return;
+      // Columns scroll inside themselves and would clip the menu: pin it to the viewport instead.
+      const body = menu.querySelector("[data-move-menu-body]");
+      const anchor = menu.querySelector("summary").getBoundingClientRect();
+      body.style.position = "fixed";
+      body.style.top = `${anchor.bottom + 4}px`;
+      body.style.left = `${Math.max(8, anchor.right - body.offsetWidth)}px`;
+      if (menu.dataset.loaded) return;
+      menu.dataset.loaded = "1";
+      const card = menu.closest("[data-deal-id]");
+      const query = new URLSearchParams({ board_query: board() ? board().dataset.boardQuery || "" : "" });
+      const response = await fetch(`${moveUrl(card)}?${query}`, { headers: { "HX-Request": "true" } });
+      if (response.ok) body.innerHTML = await response.text();
+    },
+    true,
+  );
+
   function onDrop(event) {
     const card = event.item;
     const target = event.to;
@@ -94,7 +120,7 @@
     body.set("stage", target.dataset.stageId);
     body.set("expected_stage", card.dataset.stageId);
     if (target.hasAttribute("data-drop-zone")) card.classList.add("d-none");
-    postMove(card.dataset.moveUrl, body);
+    postMove(moveUrl(card), body);
   }
 
   function initSortables() {

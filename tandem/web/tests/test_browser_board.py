@@ -134,3 +134,24 @@ def test_board_on_a_phone_scrolls_sideways(login, live_server, rep_a, screenshot
     expect(columns).to_be_visible()
     assert columns.evaluate("element => element.scrollWidth > element.clientWidth")
     screenshot("board-6-phone")
+
+
+@pytest.mark.browser
+def test_rep_moves_a_deal_without_dragging_through_the_cards_menu(login, live_server, rep_a, screenshot):
+    make_deal(rep_a, "Keyboard deal", amount="700.00")
+    page = login(rep_a)
+    page.set_viewport_size({"width": 1600, "height": 900})
+    page.get_by_role("link", name="Deals", exact=True).click()
+
+    card = _column(page, "New request").locator("article", has_text="Keyboard deal")
+    card.get_by_label("Move to…").first.click()
+    menu = card.locator("select[name='stage']")
+    expect(menu).to_be_visible()
+    menu.select_option(label="Qualified")
+    screenshot("board-7-move-menu")
+    card.get_by_role("button", name="Move", exact=True).click()
+
+    qualified = _column(page, "Qualified")
+    expect(qualified.locator("article", has_text="Keyboard deal")).to_be_visible()
+    expect(qualified.locator("[data-column-total]")).to_have_text("700 EUR")
+    assert Deal.objects.get(title="Keyboard deal").stage == stage("Qualified")

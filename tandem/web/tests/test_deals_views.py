@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tandem.deals.models import Deal, LostReason, StageChange
+from tandem.deals.selectors import stages_of
 from tandem.deals.services import currency_save, deal_move, product_save
 from tandem.web.tests.deal_helpers import make_deal, pipeline, stage
 
@@ -516,11 +517,24 @@ def test_move_to_another_pipelines_stage_is_refused(client, rep_a):
     assert Deal.objects.get(pk=deal.pk).stage.name == "New request"
 
 
-def test_move_is_post_only(client, rep_a):
+def test_move_get_answers_the_cards_stage_menu_and_changes_nothing(client, rep_a):
     deal = make_deal(rep_a)
     client.force_login(rep_a)
 
-    assert client.get(reverse("deal_move", args=[deal.pk])).status_code == 405
+    response = client.get(reverse("deal_move", args=[deal.pk]), {"board_query": "pipeline=1"})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="stage"' in body and 'name="expected_stage"' in body
+    assert body.count("<option") == len(stages_of(deal.pipeline))
+    assert Deal.objects.get(pk=deal.pk).stage_id == deal.stage_id
+
+
+def test_move_menu_of_another_teams_deal_is_not_found(client, rep_a, rep_b):
+    deal = make_deal(rep_b)
+    client.force_login(rep_a)
+
+    assert client.get(reverse("deal_move", args=[deal.pk])).status_code == 404
 
 
 # --- take and trash ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts.visibility import can
 from tandem.contacts import selectors as contact_selectors
@@ -202,12 +202,23 @@ def _prompt(request: AuthedRequest, form: MoveForm, deal: Deal, stage: Stage | N
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @friendly_forbidden
 def deal_move(request: AuthedRequest, pk: int) -> HttpResponse:
-    """Move a deal to `stage` (checked against `expected_stage`), asking for what the stage needs."""
+    """Move a deal to `stage` (checked against `expected_stage`), asking for what the stage needs.
+
+    GET answers the card's "Move to…" menu (a stage select), fetched when the menu opens."""
     user = request.user
     deal = selectors.deal_get_for_user(user=user, pk=pk, for_write=True)
+    if request.method == "GET":
+        board_query = request.GET.get("board_query", "")[:2000]
+        context = {
+            "deal": deal,
+            "stages": selectors.stages_of(deal.pipeline),
+            "board_query": board_query,
+            "board_url": f"{reverse('board')}?{board_query}",
+        }
+        return render(request, "web/board/board.html#move_menu", context)
     form = MoveForm(request.POST, user=user, deal=deal)
     board_url = reverse("board") + f"?pipeline={deal.pipeline_id}"
     next_url = _safe_next(request, request.POST.get("next", ""), board_url)
