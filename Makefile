@@ -40,7 +40,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 messages: $(VENV)/.installed-test
-	cd tandem && ../$(BIN)/django-admin makemessages -l bg -l ru --no-obsolete --ignore 'static/*' && ../$(BIN)/django-admin compilemessages
+	cd tandem && ../$(BIN)/django-admin makemessages -l bg -l ru --no-obsolete --ignore 'static/*' --ignore 'tests/*' -e html,py,txt && ../$(BIN)/django-admin compilemessages
 
 clean:
 	rm -rf $(VENV) var

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -107,10 +108,10 @@ class DealLineSerializer(StrictMixin, serializers.ModelSerializer):
         product = attrs.get("product")
         if "unit_price" not in attrs:
             if product is None:
-                raise serializers.ValidationError({"unit_price": ["Give a unit price or a product."]})
+                raise serializers.ValidationError({"unit_price": [_("Give a unit price or a product.")]})
             attrs["unit_price"] = product.price
         if not (attrs.get("name") or "").strip() and product is None:
-            raise serializers.ValidationError({"name": ["Give a name or a product."]})
+            raise serializers.ValidationError({"name": [_("Give a name or a product.")]})
         return attrs
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -207,7 +208,7 @@ class ReferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if request.query_params:
-            message = "This list takes no query parameters."
+            message = _("This list takes no query parameters.")
             fields = {name: [message] for name in sorted(request.query_params)}
             raise ApiError("unknown_filter", message, fields=fields)
         return super().list(request, *args, **kwargs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -56,7 +57,7 @@ ID_REGEX = r"[0-9]{1,18}"
 
 def _refuse_query_parameters(request: Request) -> None:
     if request.query_params:
-        message = "This list takes no query parameters."
+        message = _("This list takes no query parameters.")
         fields = {name: [message] for name in sorted(request.query_params)}
         raise ApiError("unknown_filter", message, fields=fields)
 
@@ -283,7 +284,7 @@ class ProductViewSet(
     def _require_change(self) -> None:
         # Checked before validation so a refused role learns that first, not a field error.
         if not self.request.user.has_perm("deals.change_product"):  # type: ignore[union-attr]
-            raise PermissionDenied("Only administrators can change products.")
+            raise PermissionDenied(_("Only administrators can change products."))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self._require_change()

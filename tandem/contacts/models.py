@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tandem.accounts.roles import scope_permissions
 from tandem.core.phones import display_phone
@@ -64,9 +65,9 @@ class OwnedRecord(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
     )
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_at = models.DateTimeField(pgettext_lazy("field", "created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    deleted_at = models.DateTimeField(_("moved to trash"), null=True, blank=True)
+    deleted_at = models.DateTimeField(pgettext_lazy("field", "moved to trash"), null=True, blank=True)
 
     class Meta:
         abstract = True

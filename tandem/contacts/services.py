@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -137,11 +137,16 @@ def _require(actor: User | None, action: str, obj: Company | Contact) -> None:
         raise PermissionDenied(_("You are not allowed to change this record."))
 
 
+def cannot_create_message(model: type[Model]) -> str:
+    """The refusal shown to a role that may not create records of `model` (a whole sentence per kind)."""
+    if model is Company:
+        return _("Your role cannot create companies.")
+    return _("Your role cannot create contacts.")
+
+
 def _require_add(actor: User | None, model: type[Company] | type[Contact]) -> None:
     if actor is not None and not actor.has_perm(f"contacts.add_{model._meta.model_name}"):
-        raise PermissionDenied(
-            _("Your role cannot create %(what)s.") % {"what": model._meta.verbose_name_plural}
-        )
+        raise PermissionDenied(cannot_create_message(model))
 
 
 def _save_points(
@@ -199,14 +204,11 @@ def _clean_company(company: Company) -> None:
     if company.tax_id:
         clash = Company.objects.filter(tax_id=company.tax_id).exclude(pk=company.pk).first()
         if clash is not None:
-            where = _(" (in the trash)") if clash.is_deleted else ""
-            raise ValidationError(
-                {
-                    "tax_id": _("Company %(name)s%(where)s already has this tax id.")
-                    % {"name": clash, "where": where}
-                },
-                code="duplicate_tax_id",
-            )
+            if clash.is_deleted:
+                message = _("Company %(name)s (in the trash) already has this tax id.")
+            else:
+                message = _("Company %(name)s already has this tax id.")
+            raise ValidationError({"tax_id": message % {"name": clash}}, code="duplicate_tax_id")
     company.full_clean(exclude=["owner", "shared_with", "tags"], validate_unique=False)
 
 

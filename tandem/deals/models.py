@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tandem.accounts.roles import scope_permissions
 from tandem.contacts.models import Channel, Company, Contact, ReferenceItem
@@ -111,9 +112,9 @@ REQUIRABLE_FIELDS = {
 
 class Stage(models.Model):
     class Kind(models.TextChoices):
-        OPEN = "open", _("open")
-        WON = "won", _("won")
-        LOST = "lost", _("lost")
+        OPEN = "open", pgettext_lazy("stage kind", "open")
+        WON = "won", pgettext_lazy("stage kind", "won")
+        LOST = "lost", pgettext_lazy("stage kind", "lost")
 
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=100)
@@ -184,12 +185,12 @@ class Deal(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     stage_entered_at = models.DateTimeField(default=timezone.now)
-    won_at = models.DateTimeField(_("won"), null=True, blank=True)
-    lost_at = models.DateTimeField(_("lost"), null=True, blank=True)
+    won_at = models.DateTimeField(pgettext_lazy("field", "won"), null=True, blank=True)
+    lost_at = models.DateTimeField(pgettext_lazy("field", "lost"), null=True, blank=True)
     taken_at = models.DateTimeField(_("taken"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_at = models.DateTimeField(pgettext_lazy("field", "created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
-    deleted_at = models.DateTimeField(_("moved to trash"), null=True, blank=True)
+    deleted_at = models.DateTimeField(pgettext_lazy("field", "moved to trash"), null=True, blank=True)
     shared_with = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("shared with"), blank=True, related_name="+"
     )

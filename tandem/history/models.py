@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Event(models.Model):
@@ -15,12 +15,12 @@ class Event(models.Model):
     """
 
     class Action(models.TextChoices):
-        CREATED = "created", _("created")
-        UPDATED = "updated", _("changed")
-        DELETED = "deleted", _("moved to trash")
-        RESTORED = "restored", _("restored")
-        SHARED = "shared", _("shared")
-        REASSIGNED = "reassigned", _("reassigned")
+        CREATED = "created", pgettext_lazy("timeline", "created")
+        UPDATED = "updated", pgettext_lazy("timeline", "changed")
+        DELETED = "deleted", pgettext_lazy("timeline", "moved to trash")
+        RESTORED = "restored", pgettext_lazy("timeline", "restored")
+        SHARED = "shared", pgettext_lazy("timeline", "shared")
+        REASSIGNED = "reassigned", pgettext_lazy("timeline", "reassigned")
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

@@ -159,9 +159,15 @@ def time_zone_choices() -> list[tuple[Any, list[tuple[str, str]]]]:
     return [(region or _("Other"), zones) for region, zones in ordered]
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """Each language in its own name (English, Български, Русский), whatever the page's language."""
+    names = {code: translation.get_language_info(code)["name_local"] for code, _name in settings.LANGUAGES}
+    return [(code, capfirst(name)) for code, name in names.items()]
+
+
 class ProfileForm(BootstrapForm):
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    language = forms.ChoiceField(label=_("Language"), choices=language_choices)
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=time_zone_choices,

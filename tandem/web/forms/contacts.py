@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tandem.accounts.models import Team, User
 from tandem.accounts.services import users_assignable
@@ -489,7 +490,15 @@ class BulkActionForm(forms.Form):
         if not ids:
             self.add_error(None, _("Tick at least one record."))
         elif len(ids) > BULK_MAX:
-            self.add_error(None, _("Choose at most %(count)d records at once.") % {"count": BULK_MAX})
+            self.add_error(
+                None,
+                ngettext(
+                    "Choose at most %(count)d record at once.",
+                    "Choose at most %(count)d records at once.",
+                    BULK_MAX,
+                )
+                % {"count": BULK_MAX},
+            )
         action = cleaned.get("action")
         if action == "reassign" and not cleaned.get("owner"):
             self.add_error("owner", _("Choose the new owner."))

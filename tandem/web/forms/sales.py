@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from tandem.accounts.models import Team, User
 from tandem.accounts.services import users_assignable
@@ -37,9 +38,9 @@ DEAL_SORT_LABELS = {
 }
 STATUS_CHOICES = [
     ("", _("Any status")),
-    ("open", _("Open")),
-    ("won", _("Won")),
-    ("lost", _("Lost")),
+    ("open", pgettext_lazy("deal status", "Open")),
+    ("won", pgettext_lazy("deal status", "Won")),
+    ("lost", pgettext_lazy("deal status", "Lost")),
     ("untaken", _("Not yet taken")),
     ("stuck", _("Stuck in stage")),
     ("no_next_step", _("No next step")),
@@ -194,7 +195,15 @@ class DealBulkForm(forms.Form):
         if not ids:
             self.add_error(None, _("Tick at least one deal."))
         elif len(ids) > BULK_MAX:
-            self.add_error(None, _("Choose at most %(count)d deals at once.") % {"count": BULK_MAX})
+            self.add_error(
+                None,
+                ngettext(
+                    "Choose at most %(count)d deal at once.",
+                    "Choose at most %(count)d deals at once.",
+                    BULK_MAX,
+                )
+                % {"count": BULK_MAX},
+            )
         action = cleaned.get("action")
         if action == "reassign" and not cleaned.get("owner") and "owner" not in self.errors:
             self.add_error("owner", _("Choose the new owner."))

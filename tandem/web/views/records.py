@@ -121,9 +121,7 @@ def friendly_forbidden(
 
 def require_add(user: User, model: type[Model]) -> None:
     if not user.has_perm(f"contacts.add_{model._meta.model_name}"):
-        raise PermissionDenied(
-            _("Your role cannot create %(what)s.") % {"what": model._meta.verbose_name_plural}
-        )
+        raise PermissionDenied(services.cannot_create_message(model))
 
 
 def redirect_to(request: AuthedRequest, url: str) -> HttpResponse:

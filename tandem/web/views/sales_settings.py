@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from tandem.contacts.models import Channel
@@ -136,8 +136,8 @@ def sales_settings(request: AuthedRequest) -> HttpResponse:
 
 DEFAULT_STAGES: list[tuple[Any, int, str, str]] = [
     (gettext_lazy("New request"), 10, Stage.Kind.OPEN, "#6c757d"),
-    (gettext_lazy("Won"), 100, Stage.Kind.WON, "#198754"),
-    (gettext_lazy("Lost"), 0, Stage.Kind.LOST, "#dc3545"),
+    (pgettext_lazy("stage name", "Won"), 100, Stage.Kind.WON, "#198754"),
+    (pgettext_lazy("stage name", "Lost"), 0, Stage.Kind.LOST, "#dc3545"),
 ]
 
 
