@@ -183,8 +183,8 @@ def global_search(*, actor: User, text: str, limit: int = 8) -> dict[str, list]:
     if len(text.strip()) < 2:
         return {"contacts": [], "companies": []}
     filters = ListFilters(search=text)
-    contacts = list(
-        contact_list(actor=actor, filters=filters).order_by("last_name", "first_name", "id")[:limit]
-    )
-    companies = list(company_list(actor=actor, filters=filters).order_by("name", "id")[:limit])
+    # Newest first: ordering a common prefix's matches (tens of thousands of "Иван…") by name
+    # sorts them all, while the id order lets the database stop at the first visible matches.
+    contacts = list(contact_list(actor=actor, filters=filters).order_by("-id")[:limit])
+    companies = list(company_list(actor=actor, filters=filters).order_by("-id")[:limit])
     return {"contacts": contacts, "companies": companies}

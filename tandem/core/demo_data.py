@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import phonenumbers
 
@@ -641,6 +642,7 @@ class Plan:
     companies: list[CompanySpec] = field(default_factory=list)
     contacts: list[ContactSpec] = field(default_factory=list)
     trash_companies: list[int] = field(default_factory=list)
+    deals: list[DealSpec] = field(default_factory=list)
 
 
 OWNERS = {
@@ -773,7 +775,7 @@ def _contact_phones(rng: random.Random, country: str) -> list[PhoneSpec]:
     return [PhoneSpec(make(rng), mobile_label, region) for _ in range(count)]
 
 
-def build_plan(*, companies: int, contacts: int, seed: int = 2025) -> Plan:
+def build_plan(*, companies: int, contacts: int, deals: int = 0, seed: int = 2025) -> Plan:
     """The whole demo data set as plain specs; nothing touches the database here."""
     rng = random.Random(seed)
     tax_ids = _TaxIds(rng)
@@ -864,4 +866,436 @@ def build_plan(*, companies: int, contacts: int, seed: int = 2025) -> Plan:
             )
         )
     plan.trash_companies = [index for index in range(companies) if index % 71 == 35]
+    plan.deals = build_deals(plan, deals=deals, rng=rng)
     return plan
+
+
+# --- the sales pipeline: products and deals ------------------------------------------------------------
+
+# Product categories, in the instance language; a deal's topic is one of them.
+PRODUCT_CATEGORIES = {
+    "en": ["Office furniture", "IT equipment", "Software and licences", "Services"],
+    "bg": ["Офис мебели", "ИТ оборудване", "Софтуер и лицензи", "Услуги"],
+    "ru": ["Офисная мебель", "ИТ-оборудование", "Программное обеспечение", "Услуги"],
+}
+UNITS = {
+    "pcs": {"en": "pcs", "bg": "бр.", "ru": "шт."},
+    "licence": {"en": "licence", "bg": "лиценз", "ru": "лиц."},
+    "hour": {"en": "hour", "bg": "час", "ru": "час"},
+    "day": {"en": "day", "bg": "ден", "ru": "день"},
+    "year": {"en": "year", "bg": "година", "ru": "год"},
+    "set": {"en": "set", "bg": "к-т", "ru": "компл."},
+}
+
+
+@dataclass(frozen=True)
+class ProductSpec:
+    sku: str
+    category: int
+    unit: str  # a key of UNITS
+    price: str
+    currency: str
+    names: dict[str, str]
+
+    def name(self, language: str) -> str:
+        return self.names.get(language, self.names["en"])
+
+
+PRODUCTS = [
+    ProductSpec(
+        "OF-DESK-160",
+        0,
+        "pcs",
+        "320.00",
+        "EUR",
+        {"en": "Office desk 160×80", "bg": "Офис бюро 160×80", "ru": "Офисный стол 160×80"},
+    ),
+    ProductSpec(
+        "OF-CHAIR-ERG",
+        0,
+        "pcs",
+        "185.00",
+        "EUR",
+        {"en": "Ergonomic office chair", "bg": "Ергономичен офис стол", "ru": "Эргономичное кресло"},
+    ),
+    ProductSpec(
+        "OF-MEET-8",
+        0,
+        "pcs",
+        "640.00",
+        "EUR",
+        {
+            "en": "Meeting table for 8",
+            "bg": "Заседателна маса за 8 души",
+            "ru": "Стол для переговоров на 8 мест",
+        },
+    ),
+    ProductSpec(
+        "OF-CAB-MTL",
+        0,
+        "pcs",
+        "410.00",
+        "BGN",
+        {"en": "Metal filing cabinet", "bg": "Метален архивен шкаф", "ru": "Металлический архивный шкаф"},
+    ),
+    ProductSpec(
+        "IT-SRV-1U",
+        1,
+        "pcs",
+        "2850.00",
+        "EUR",
+        {"en": "Rack server 1U", "bg": "Сървър 1U за шкаф", "ru": "Стоечный сервер 1U"},
+    ),
+    ProductSpec(
+        "IT-NB-14",
+        1,
+        "pcs",
+        "1090.00",
+        "EUR",
+        {"en": 'Business laptop 14"', "bg": 'Бизнес лаптоп 14"', "ru": 'Ноутбук для бизнеса 14"'},
+    ),
+    ProductSpec(
+        "IT-MON-27",
+        1,
+        "pcs",
+        "260.00",
+        "EUR",
+        {"en": '27" monitor', "bg": 'Монитор 27"', "ru": 'Монитор 27"'},
+    ),
+    ProductSpec(
+        "IT-SW-24",
+        1,
+        "pcs",
+        "430.00",
+        "EUR",
+        {
+            "en": "Network switch, 24 ports",
+            "bg": "Мрежов суич, 24 порта",
+            "ru": "Сетевой коммутатор, 24 порта",
+        },
+    ),
+    ProductSpec(
+        "SW-CRM-USR",
+        2,
+        "licence",
+        "180.00",
+        "EUR",
+        {
+            "en": "CRM licence, 1 user / year",
+            "bg": "CRM лиценз, 1 потребител / година",
+            "ru": "Лицензия CRM, 1 пользователь / год",
+        },
+    ),
+    ProductSpec(
+        "SW-AV-WS",
+        2,
+        "licence",
+        "35.00",
+        "EUR",
+        {
+            "en": "Antivirus, 1 workstation / year",
+            "bg": "Антивирусна защита, 1 работно място / година",
+            "ru": "Антивирус, 1 рабочее место / год",
+        },
+    ),
+    ProductSpec(
+        "SW-OFFICE",
+        2,
+        "licence",
+        "240.00",
+        "BGN",
+        {"en": "Office suite licence", "bg": "Лиценз за офис пакет", "ru": "Лицензия офисного пакета"},
+    ),
+    ProductSpec(
+        "SW-BACKUP",
+        2,
+        "licence",
+        "95.00",
+        "EUR",
+        {
+            "en": "Cloud backup, 1 TB / year",
+            "bg": "Облачен бекъп, 1 TB / година",
+            "ru": "Облачное резервное копирование, 1 ТБ / год",
+        },
+    ),
+    ProductSpec(
+        "SV-INSTALL",
+        3,
+        "hour",
+        "45.00",
+        "EUR",
+        {"en": "Installation and setup", "bg": "Инсталация и настройка", "ru": "Монтаж и настройка"},
+    ),
+    ProductSpec(
+        "SV-MAINT-Y",
+        3,
+        "year",
+        "2400.00",
+        "EUR",
+        {
+            "en": "Annual maintenance contract",
+            "bg": "Годишен договор за поддръжка",
+            "ru": "Годовой договор на обслуживание",
+        },
+    ),
+    ProductSpec(
+        "SV-TRAIN-D",
+        3,
+        "day",
+        "550.00",
+        "EUR",
+        {
+            "en": "Staff training, 1 day",
+            "bg": "Обучение на персонала, 1 ден",
+            "ru": "Обучение персонала, 1 день",
+        },
+    ),
+    ProductSpec(
+        "SV-DELIVERY",
+        3,
+        "set",
+        "180.00",
+        "BGN",
+        {"en": "Delivery and assembly", "bg": "Доставка и монтаж", "ru": "Доставка и сборка"},
+    ),
+]
+
+# Deal titles per topic (= product category), in the company's language.
+DEAL_TITLES = {
+    "bg": [
+        [
+            "Доставка на офис мебели",
+            "Обзавеждане на нов офис",
+            "Мебели за заседателна зала",
+            "Подмяна на офис столове",
+        ],
+        [
+            "Поставка на сървърно оборудване",
+            "Лаптопи за търговския екип",
+            "Обновяване на мрежата в склада",
+            "Монитори за счетоводството",
+        ],
+        [
+            "Лицензи за CRM система",
+            "Подновяване на антивирусни лицензи",
+            "Облачен бекъп на данните",
+            "Офис пакет за нови служители",
+        ],
+        [
+            "Годишен договор за поддръжка",
+            "Инсталация на видеонаблюдение",
+            "Обучение на персонала",
+            "Поддръжка на ИТ инфраструктурата",
+        ],
+    ],
+    "ru": [
+        [
+            "Доставка офисной мебели",
+            "Меблировка нового офиса",
+            "Мебель для переговорной",
+            "Замена офисных кресел",
+        ],
+        [
+            "Поставка серверного оборудования",
+            "Ноутбуки для отдела продаж",
+            "Модернизация сети склада",
+            "Мониторы для бухгалтерии",
+        ],
+        [
+            "Лицензии CRM-системы",
+            "Продление антивирусных лицензий",
+            "Облачное резервное копирование",
+            "Офисный пакет для новых сотрудников",
+        ],
+        [
+            "Годовой договор на обслуживание",
+            "Монтаж видеонаблюдения",
+            "Обучение персонала",
+            "Абонентское ИТ-обслуживание",
+        ],
+    ],
+    "en": [
+        [
+            "Office furniture delivery",
+            "New office fit-out",
+            "Boardroom furniture",
+            "Office chairs replacement",
+        ],
+        [
+            "Server hardware supply",
+            "Laptops for the sales team",
+            "Warehouse network upgrade",
+            "Monitors for the finance team",
+        ],
+        [
+            "CRM licences",
+            "Antivirus licence renewal",
+            "Cloud backup service",
+            "Office suite for new starters",
+        ],
+        [
+            "Annual maintenance contract",
+            "CCTV installation",
+            "Staff training programme",
+            "Managed IT support",
+        ],
+    ],
+}
+# Typical deal sizes per topic, in EUR (min, max).
+TOPIC_AMOUNTS = [(1500, 30000), (4000, 80000), (800, 20000), (1200, 36000)]
+DEAL_TITLE_DETAILS = {
+    "bg": ["", "", "", " — II етап", " за склада в Пловдив", " — 2027"],
+    "ru": ["", "", "", " — 2-й этап", " для филиала в Казани", " — 2027"],
+    "en": ["", "", "", " — phase 2", " for the Leeds depot", " — 2027"],
+}
+NEXT_STEPS = {
+    "bg": [
+        "Да се обадя за уточняване",
+        "Изпращане на оферта",
+        "Среща в офиса на клиента",
+        "Демонстрация на продукта",
+        "Уточняване на срока за доставка",
+        "Изчакване на подписан договор",
+    ],
+    "ru": [
+        "Позвонить и уточнить потребность",
+        "Отправить КП",
+        "Встреча в офисе клиента",
+        "Провести демонстрацию",
+        "Согласовать сроки поставки",
+        "Дождаться подписанного договора",
+    ],
+    "en": [
+        "Call to qualify the need",
+        "Send the offer",
+        "Meeting at the client's office",
+        "Product demo",
+        "Agree the delivery date",
+        "Wait for the signed contract",
+    ],
+}
+DEAL_CONTACT_ROLES = {
+    "bg": ["Взема решение", "Снабдител", "Технически контакт"],
+    "ru": ["ЛПР", "Закупщик", "Технический специалист"],
+    "en": ["Decision maker", "Buyer", "Technical contact"],
+}
+DEAL_CURRENCIES = {
+    "bg": (["EUR", "BGN"], [60, 40]),
+    "ru": (["EUR", "USD"], [65, 35]),
+    "en": (["EUR", "USD"], [70, 30]),
+}
+BGN_PER_EUR = Decimal("1.95583")
+USD_PER_EUR = Decimal("1.087")
+
+
+def product_category_names(language: str) -> list[str]:
+    return PRODUCT_CATEGORIES.get(language, PRODUCT_CATEGORIES["en"])
+
+
+@dataclass
+class DealSpec:
+    country: str
+    company_index: int
+    contact_indices: list[int]  # the company's contacts, with a role each (DEAL_CONTACT_ROLES)
+    contact_roles: list[int]
+    owner_key: str
+    pipeline: int  # 0: new clients, 1: repeat sales
+    outcome: str  # "open" | "won" | "lost"
+    reach: float  # how far along the open stages it got, 0 ≤ reach < 1
+    title: str
+    lines: list[tuple[int, int, int]]  # (product index, quantity, discount %); empty: an entered amount
+    amount: Decimal | None  # the entered amount, in the deal currency
+    amount_known_early: bool  # entered at creation, or only when a stage asks for it
+    currency: str
+    channel: int
+    close_in_days: int  # open: from today; closed: from the day it closed
+    next_step: str
+    next_step_in_days: int | None  # open deals, from today (negative: overdue); None: no next step
+    lost_reason: int
+    taken: bool
+    stuck: bool  # open deals: longer in the current stage than it allows
+    stage_share: float  # share of the current stage's max days spent in it (far more when stuck)
+    closed_days_ago: int
+    gaps: list[float]  # stays in the stages it passed, as multiples of their max days
+
+
+def _money(value: float) -> Decimal:
+    step = 50 if value < 5000 else 100 if value < 20000 else 500
+    return Decimal(round(value / step) * step).quantize(Decimal("0.01"))
+
+
+def build_deals(plan: Plan, *, deals: int, rng: random.Random) -> list[DealSpec]:
+    """Deals of the planned companies, owned by each company's owner with the owner's own contacts."""
+    trashed = set(plan.trash_companies)
+    contacts_of: dict[int, list[int]] = {}
+    for index, contact in enumerate(plan.contacts):
+        if contact.company_index is not None and not contact.trash:
+            company = plan.companies[contact.company_index]
+            if contact.owner_key == company.owner_key:
+                contacts_of.setdefault(contact.company_index, []).append(index)
+    eligible = [index for index in range(len(plan.companies)) if index not in trashed]
+    if not eligible:
+        return []
+    # Companies with people to talk to get most of the deals.
+    weights = [3 if index in contacts_of else 1 for index in eligible]
+    untaken = set(rng.sample(range(deals), k=min(deals, max(1, round(deals / 30))))) if deals else set()
+    specs: list[DealSpec] = []
+    for number in range(deals):
+        company_index = rng.choices(eligible, weights=weights)[0]
+        company = plan.companies[company_index]
+        country = company.country
+        is_untaken = number in untaken
+        outcome = "open" if is_untaken else rng.choices(["open", "won", "lost"], weights=[52, 27, 21])[0]
+        pipeline = 0 if is_untaken or rng.random() < 0.65 else 1
+        topic = rng.randrange(len(PRODUCT_CATEGORIES["en"]))
+        title = rng.choice(DEAL_TITLES[country][topic]) + rng.choice(DEAL_TITLE_DETAILS[country])
+        people = contacts_of.get(company_index, [])
+        chosen = rng.sample(people, k=min(len(people), rng.choices([1, 2], weights=[70, 30])[0]))
+        codes, code_weights = DEAL_CURRENCIES[country]
+        currency = rng.choices(codes, weights=code_weights)[0]
+        lines: list[tuple[int, int, int]] = []
+        amount = None
+        if rng.random() < 0.4:
+            in_topic = [index for index, product in enumerate(PRODUCTS) if product.category == topic]
+            services = [index for index, product in enumerate(PRODUCTS) if product.category == 3]
+            picked = rng.sample(in_topic, k=rng.randint(1, min(3, len(in_topic))))
+            if topic != 3 and rng.random() < 0.5:
+                picked.append(rng.choice(services))
+            for product_index in picked:
+                unit = PRODUCTS[product_index].unit
+                quantity = rng.randint(1, 2) if unit in ("year", "set") else rng.randint(2, 40)
+                lines.append((product_index, quantity, rng.choice([0, 0, 0, 5, 10])))
+        else:
+            low, high = TOPIC_AMOUNTS[topic]
+            euros = rng.uniform(low, high)
+            rate = {"EUR": Decimal(1), "BGN": BGN_PER_EUR, "USD": USD_PER_EUR}[currency]
+            amount = _money(float(Decimal(euros) * rate))
+        has_next = rng.random() >= 0.1
+        specs.append(
+            DealSpec(
+                country=country,
+                company_index=company_index,
+                contact_indices=chosen,
+                contact_roles=[rng.randrange(3) for _ in chosen],
+                owner_key=company.owner_key,
+                pipeline=pipeline,
+                outcome=outcome,
+                reach=0.0 if is_untaken else rng.random() ** 1.4,
+                title=title,
+                lines=lines,
+                amount=amount,
+                amount_known_early=rng.random() < 0.4,
+                currency=currency,
+                channel=rng.choices(range(5), weights=CHANNEL_WEIGHTS)[0],
+                close_in_days=rng.randint(5, 90) if outcome == "open" else rng.randint(-10, 15),
+                next_step=rng.choice(NEXT_STEPS[country]),
+                next_step_in_days=rng.randint(-10, 14) if has_next else None,
+                lost_reason=rng.randrange(5),
+                taken=not is_untaken,
+                stuck=rng.random() < 0.25,
+                stage_share=rng.uniform(0.1, 0.9),
+                closed_days_ago=rng.randint(1, 150),
+                gaps=[rng.uniform(0.5, 2.0) for _ in range(8)],
+            )
+        )
+    return specs

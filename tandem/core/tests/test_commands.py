@@ -1,21 +1,34 @@
+import datetime
 from io import StringIO
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from tandem.accounts.models import Team, User
 from tandem.accounts.roles import Role
+from tandem.accounts.visibility import can
 from tandem.contacts.models import Company, Contact, ContactRole, Email, Industry, Phone, Tag
 from tandem.core import demo_data
 from tandem.core.phones import parse_phone
+from tandem.deals.models import (
+    Currency,
+    Deal,
+    DealLine,
+    Product,
+    ProductCategory,
+    Stage,
+    StageChange,
+)
+from tandem.deals.selectors import stuck_q
 from tandem.history.models import Event
 
 
 def _demo(*args: str) -> str:
     out = StringIO()
-    call_command("demo", "--companies", "10", "--contacts", "30", *args, stdout=out)
+    call_command("demo", "--companies", "10", "--contacts", "30", "--deals", "20", *args, stdout=out)
     return out.getvalue()
 
 
@@ -29,13 +42,19 @@ def _counts() -> dict[str, int]:
         "emails": Email.objects.count(),
         "events": Event.objects.count(),
         "tags": Tag.objects.count(),
+        "deals": Deal.objects.count(),
+        "deal_lines": DealLine.objects.count(),
+        "stage_changes": StageChange.objects.count(),
+        "products": Product.objects.count(),
+        "product_categories": ProductCategory.objects.count(),
+        "currencies": Currency.objects.count(),
     }
 
 
 def test_demo_loads_users_of_every_role_in_two_teams(db):
     output = _demo()
 
-    assert "Loaded 10 companies, 30 contacts and 10 users" in output
+    assert "Loaded 10 companies, 30 contacts, 20 deals, 16 products and 10 users" in output
     assert Company.objects.count() == 10
     assert Contact.objects.count() == 30
     assert sorted(set(User.objects.values_list("role", flat=True))) == sorted(role.value for role in Role)
@@ -83,7 +102,7 @@ def test_demo_records_history_and_search_through_the_services(db):
     _demo()
     admin = User.objects.get(email="admin@demo.example")
 
-    assert Event.objects.filter(action=Event.Action.CREATED).count() == 40
+    assert Event.objects.filter(action=Event.Action.CREATED).count() == 10 + 30 + 20
     contact = Contact.objects.filter(deleted_at__isnull=True).order_by("id").first()
     assert contact in global_search(actor=admin, text=contact.last_name)["contacts"]
 
@@ -173,3 +192,91 @@ def test_tax_id_check_digits(check, args, valid):
 
 def test_gb_vat_check_digits():
     assert demo_data.gb_vat_check_digits("9807806") == "84"  # GB 980 7806 84
+
+
+def test_demo_builds_a_living_pipeline_through_the_services(db):
+    _demo()
+
+    deals = list(Deal.objects.select_related("owner", "company", "stage"))
+    assert len(deals) == 20
+    assert StageChange.objects.count() >= len(deals)
+    for deal in deals:
+        assert deal.owner.role in {Role.REP, Role.HEAD}
+        assert deal.company is not None and can(deal.owner, "view", deal.company)
+        assert all(can(deal.owner, "view", contact) for contact in deal.contacts.all())
+        changes = list(deal.stage_changes.order_by("changed_at", "id"))
+        assert changes[0].from_stage is None and changes[-1].to_stage_id == deal.stage_id
+        assert deal.created_at == changes[0].changed_at <= deal.stage_entered_at == changes[-1].changed_at
+        assert deal.created_at >= timezone.now() - datetime.timedelta(days=183)
+        if deal.stage.kind == Stage.Kind.WON:
+            assert deal.won_at == deal.stage_entered_at and deal.amount is not None
+        if deal.stage.kind == Stage.Kind.LOST:
+            assert deal.lost_reason_id is not None and deal.lost_at is not None
+        if deal.amount_from_lines:
+            assert deal.amount == sum(line.total for line in deal.lines.all())
+    kinds = {deal.stage.kind for deal in deals}
+    assert kinds == {Stage.Kind.OPEN, Stage.Kind.WON, Stage.Kind.LOST}
+    untaken = [deal for deal in deals if deal.taken_at is None]
+    assert untaken and all(deal.stage.position == 0 for deal in untaken)
+    assert any(deal.amount_from_lines for deal in deals)
+    assert any(not deal.amount_from_lines and deal.amount for deal in deals)
+
+
+def test_demo_deals_mix_looks_like_a_real_funnel():
+    deals = demo_data.build_plan(companies=200, contacts=600, deals=250).deals
+
+    share = {
+        outcome: sum(deal.outcome == outcome for deal in deals) / len(deals)
+        for outcome in ("open", "won", "lost")
+    }
+    assert 0.5 <= share["open"] <= 0.62 and 0.2 <= share["won"] <= 0.3 and 0.15 <= share["lost"] <= 0.25
+    assert 6 <= sum(not deal.taken for deal in deals) <= 10
+    assert 0.3 <= sum(bool(deal.lines) for deal in deals) / len(deals) <= 0.5
+    assert {deal.currency for deal in deals} == {"EUR", "BGN", "USD"}
+    assert {deal.pipeline for deal in deals} == {0, 1}
+
+
+def test_demo_open_deals_are_stuck_overdue_or_without_next_step_sometimes(db):
+    _demo("--deals", "40")
+
+    open_deals = Deal.objects.filter(stage__kind=Stage.Kind.OPEN)
+    assert open_deals.filter(stuck_q()).exists()
+    assert open_deals.exclude(stuck_q()).exists()
+    assert open_deals.filter(next_step_date__lt=timezone.localdate()).exists()
+    assert open_deals.filter(next_step_date__gte=timezone.localdate()).exists()
+    assert open_deals.filter(next_step_date__isnull=True).exists()
+    assert not Deal.objects.exclude(stage__kind=Stage.Kind.OPEN).exclude(next_step="").exists()
+    assert open_deals.filter(expected_close_date__gt=timezone.localdate()).exists()
+
+
+def test_demo_product_catalog(db):
+    _demo()
+
+    assert Product.objects.count() == len(demo_data.PRODUCTS)
+    assert ProductCategory.objects.count() >= 4
+    assert set(Product.objects.values_list("currency", flat=True)) == {"EUR", "BGN"}
+    assert set(Product.objects.values_list("vat_rate", flat=True)) == {20}
+    assert Product.objects.exclude(sku="").count() == len(demo_data.PRODUCTS)
+
+
+@override_settings(LANGUAGE_CODE="bg")
+def test_demo_product_catalog_follows_the_instance_language(db):
+    _demo()
+
+    assert ProductCategory.objects.filter(name="Офис мебели").exists()
+    assert Product.objects.get(sku="SV-MAINT-Y").name == "Годишен договор за поддръжка"
+    assert Product.objects.get(sku="OF-DESK-160").unit == "бр."
+
+
+def test_demo_deal_titles_follow_the_company_language():
+    plan = demo_data.build_plan(companies=30, contacts=60, deals=60, seed=3)
+
+    assert len(plan.deals) == 60
+    for deal in plan.deals:
+        company = plan.companies[deal.company_index]
+        assert deal.owner_key == company.owner_key and company.country == deal.country
+        assert any(
+            deal.title.startswith(title) for titles in demo_data.DEAL_TITLES[deal.country] for title in titles
+        )
+        assert all(plan.contacts[index].company_index == deal.company_index for index in deal.contact_indices)
+    assert plan == demo_data.build_plan(companies=30, contacts=60, deals=60, seed=3)
