@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -24,13 +23,10 @@ from tandem.web.views.records import (
     AuthedRequest,
     can_delete,
     friendly_forbidden,
-    is_validation_only,
-    redirect_to,
+    record_form_page,
     render_page,
     require_add,
-    save_record,
     timeline,
-    validate_field,
 )
 
 
@@ -80,16 +76,14 @@ def company_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def company_create(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require_add(user, Company)
-    form = CompanyForm(request.POST or None, user=user)
-    if is_validation_only(request):
-        return validate_field(request, form)
-    if request.method == "POST" and form.is_valid():
-        company = save_record(form, lambda **arguments: services.company_create(actor=user, **arguments))
-        if company is not None:
-            messages.success(request, _("Company %(name)s created.") % {"name": company})
-            return redirect_to(request, reverse("company_detail", args=[company.pk]))
-    context = {"form": form, "title": _("New company"), "cancel_url": reverse("company_list")}
-    return render_page(request, "web/companies/form.html", context, fragment="form")
+    return record_form_page(
+        request,
+        CompanyForm(request.POST or None, user=user),
+        save=lambda **arguments: services.company_create(actor=user, **arguments),
+        saved_message=lambda company: _("Company %(name)s created.") % {"name": company},
+        template="web/companies/form.html",
+        context={"title": _("New company"), "cancel_url": reverse("company_list")},
+    )
 
 
 @login_required
@@ -97,23 +91,18 @@ def company_create(request: AuthedRequest) -> HttpResponse:
 def company_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     company = selectors.company_get_for_user(user=user, pk=pk, for_write=True)
-    form = CompanyForm(request.POST or None, user=user, instance=company)
-    if is_validation_only(request):
-        return validate_field(request, form)
-    if request.method == "POST" and form.is_valid():
-        saved = save_record(
-            form, lambda **arguments: services.company_update(actor=user, company=company, **arguments)
-        )
-        if saved is not None:
-            messages.success(request, _("Changes saved."))
-            return redirect_to(request, reverse("company_detail", args=[saved.pk]))
-    context = {
-        "form": form,
-        "title": _("Edit %(name)s") % {"name": company},
-        "record": company,
-        "cancel_url": reverse("company_detail", args=[company.pk]),
-    }
-    return render_page(request, "web/companies/form.html", context, fragment="form")
+    return record_form_page(
+        request,
+        CompanyForm(request.POST or None, user=user, instance=company),
+        save=lambda **arguments: services.company_update(actor=user, company=company, **arguments),
+        saved_message=lambda _company: _("Changes saved."),
+        template="web/companies/form.html",
+        context={
+            "title": _("Edit %(name)s") % {"name": company},
+            "record": company,
+            "cancel_url": reverse("company_detail", args=[company.pk]),
+        },
+    )
 
 
 @login_required

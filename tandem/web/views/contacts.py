@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.urls import reverse
@@ -22,13 +21,10 @@ from tandem.web.views.records import (
     AuthedRequest,
     can_delete,
     friendly_forbidden,
-    is_validation_only,
-    redirect_to,
+    record_form_page,
     render_page,
     require_add,
-    save_record,
     timeline,
-    validate_field,
 )
 
 
@@ -95,16 +91,14 @@ def _initial_company(request: AuthedRequest) -> Company | None:
 def contact_create(request: AuthedRequest) -> HttpResponse:
     user = request.user
     require_add(user, Contact)
-    form = ContactForm(request.POST or None, user=user, company=_initial_company(request))
-    if is_validation_only(request):
-        return validate_field(request, form)
-    if request.method == "POST" and form.is_valid():
-        contact = save_record(form, lambda **arguments: services.contact_create(actor=user, **arguments))
-        if contact is not None:
-            messages.success(request, _("Contact %(name)s created.") % {"name": contact})
-            return redirect_to(request, reverse("contact_detail", args=[contact.pk]))
-    context = {"form": form, "title": _("New contact"), "cancel_url": reverse("contact_list")}
-    return render_page(request, "web/contacts/form.html", context, fragment="form")
+    return record_form_page(
+        request,
+        ContactForm(request.POST or None, user=user, company=_initial_company(request)),
+        save=lambda **arguments: services.contact_create(actor=user, **arguments),
+        saved_message=lambda contact: _("Contact %(name)s created.") % {"name": contact},
+        template="web/contacts/form.html",
+        context={"title": _("New contact"), "cancel_url": reverse("contact_list")},
+    )
 
 
 @login_required
@@ -112,20 +106,15 @@ def contact_create(request: AuthedRequest) -> HttpResponse:
 def contact_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     contact = selectors.contact_get_for_user(user=user, pk=pk, for_write=True)
-    form = ContactForm(request.POST or None, user=user, instance=contact)
-    if is_validation_only(request):
-        return validate_field(request, form)
-    if request.method == "POST" and form.is_valid():
-        saved = save_record(
-            form, lambda **arguments: services.contact_update(actor=user, contact=contact, **arguments)
-        )
-        if saved is not None:
-            messages.success(request, _("Changes saved."))
-            return redirect_to(request, reverse("contact_detail", args=[saved.pk]))
-    context = {
-        "form": form,
-        "title": _("Edit %(name)s") % {"name": contact},
-        "record": contact,
-        "cancel_url": reverse("contact_detail", args=[contact.pk]),
-    }
-    return render_page(request, "web/contacts/form.html", context, fragment="form")
+    return record_form_page(
+        request,
+        ContactForm(request.POST or None, user=user, instance=contact),
+        save=lambda **arguments: services.contact_update(actor=user, contact=contact, **arguments),
+        saved_message=lambda _contact: _("Changes saved."),
+        template="web/contacts/form.html",
+        context={
+            "title": _("Edit %(name)s") % {"name": contact},
+            "record": contact,
+            "cancel_url": reverse("contact_detail", args=[contact.pk]),
+        },
+    )

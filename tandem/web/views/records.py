@@ -172,6 +172,27 @@ def save_record(form: RecordForm, save: Callable[..., Company | Contact]) -> Com
         return None
 
 
+def record_form_page(
+    request: AuthedRequest,
+    form: RecordForm,
+    *,
+    save: Callable[..., Company | Contact],
+    saved_message: Callable[[Company | Contact], str],
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The create/edit flow of a company or contact: inline validation, one service call, then the
+    card; a refused or invalid form is shown again with its errors."""
+    if is_validation_only(request):
+        return validate_field(request, form)
+    if request.method == "POST" and form.is_valid():
+        record = save_record(form, save)
+        if record is not None:
+            messages.success(request, saved_message(record))
+            return redirect_to(request, reverse(f"{record._meta.model_name}_detail", args=[record.pk]))
+    return render_page(request, template, {"form": form, **context}, fragment="form")
+
+
 # --- timeline ------------------------------------------------------------------------------------
 
 EXTRA_FIELD_LABELS = {
