@@ -25,6 +25,7 @@ COMPANY_SORTS = {
     "created": ["created_at", "id"],
     "-created": ["-created_at", "-id"],
     "-updated": ["-updated_at", "-id"],
+    "recent": ["-id"],
 }
 CONTACT_SORTS = {
     "name": ["last_name", "first_name", "id"],
@@ -32,6 +33,7 @@ CONTACT_SORTS = {
     "created": ["created_at", "id"],
     "-created": ["-created_at", "-id"],
     "-updated": ["-updated_at", "-id"],
+    "recent": ["-id"],
 }
 
 

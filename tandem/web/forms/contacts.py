@@ -44,6 +44,7 @@ SORT_LABELS = {
     "created": _("Oldest first"),
     "-created": _("Newest first"),
     "-updated": _("Recently updated"),
+    "recent": _("Recently added"),
 }
 MESSENGER_LABELS = {
     "telegram": _("Telegram"),
@@ -101,6 +102,11 @@ class ListFilterForm(forms.Form):
     model: type[Company] | type[Contact] = Company
 
     def __init__(self, data: Any = None, *, user: User, **kwargs: Any) -> None:
+        if data is not None and str(data.get("q", "")).strip() and not data.get("sort"):
+            # Search results come newest first unless a sort is chosen: a common prefix matches
+            # tens of thousands of names, which the database cannot sort by name quickly.
+            data = data.copy()
+            data["sort"] = "recent"
         super().__init__(data, **kwargs)
         # Offer only the owners and teams whose records the user can see at all.
         scope = scope_for(user, self.model, "view")
@@ -154,6 +160,10 @@ class ListFilterForm(forms.Form):
 
     def sort_key(self) -> str:
         return self._valid("sort") or self.default_sort
+
+    @property
+    def searching(self) -> bool:
+        return bool(self._valid("q"))
 
     @property
     def active_filter_count(self) -> int:
@@ -468,6 +478,11 @@ class BulkActionForm(forms.Form):
     tag = forms.CharField(label=_("Tag"), max_length=100, required=False)
 
     def __init__(self, data: Any = None, *, user: User, **kwargs: Any) -> None:
+        if data is not None and str(data.get("q", "")).strip() and not data.get("sort"):
+            # Search results come newest first unless a sort is chosen: a common prefix matches
+            # tens of thousands of names, which the database cannot sort by name quickly.
+            data = data.copy()
+            data["sort"] = "recent"
         super().__init__(data, **kwargs)
         owner_field = self.fields["owner"]
         assert isinstance(owner_field, forms.ModelChoiceField)

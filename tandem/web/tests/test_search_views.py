@@ -106,3 +106,28 @@ def test_top_bar_search_box_is_on_every_page(client, rep_a):
     assert f'hx-get="{reverse("global_search")}"' in html
     assert 'hx-trigger="input changed delay:250ms, search"' in html
     assert f'action="{reverse("global_search")}"' in html
+
+
+def test_searching_a_list_without_a_chosen_sort_lists_the_newest_matches_first(client, rep_a, make_contact):
+    make_contact(rep_a, "Ivan", "Angelov")
+    make_contact(rep_a, "Ivana", "Zlatkova")
+    make_contact(rep_a, "Petar", "Borisov")
+    client.force_login(rep_a)
+
+    searched = client.get(reverse("contact_list"), {"q": "iva"}).content.decode()
+    by_name = client.get(reverse("contact_list"), {"q": "iva", "sort": "name"}).content.decode()
+
+    assert searched.index("Zlatkova") < searched.index("Angelov")
+    assert 'value="recent" selected' in searched
+    assert by_name.index("Angelov") < by_name.index("Zlatkova")
+    assert "Borisov" not in searched
+
+
+def test_top_bar_search_lists_the_newest_matches_first(client, rep_a, make_company):
+    make_company(rep_a, "Balkan Alpha")
+    make_company(rep_a, "Balkan Omega")
+    client.force_login(rep_a)
+
+    body = client.get(reverse("global_search"), {"q": "balkan"}).content.decode()
+
+    assert body.index("Balkan Omega") < body.index("Balkan Alpha")
