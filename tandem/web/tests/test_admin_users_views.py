@@ -363,3 +363,27 @@ def test_team_edit_page_lists_the_members(client, admin, head_a, rep_a, team_a):
         "head.a@example.com",
         "rep.a@example.com",
     ]
+
+
+def test_user_list_query_count_does_not_grow_with_users(client, admin, team_a, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tandem.accounts.roles import Role
+    from tandem.accounts.services import user_create
+
+    def add(start: int, end: int) -> None:
+        for index in range(start, end):
+            user_create(actor=None, email=f"user{index}@example.com", role=Role.REP, team=team_a)
+
+    add(0, 3)
+    client.force_login(admin)
+    client.get(reverse("user_list"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("user_list"))
+    add(3, 30)
+
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("user_list"))
+
+    assert response.content.decode().count("@example.com") >= 31

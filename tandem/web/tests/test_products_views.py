@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from tandem.deals.models import Product, ProductCategory
 from tandem.deals.services import product_category_save, product_save
@@ -149,3 +152,19 @@ def test_products_paginate_and_serve_a_fragment(client, rep_a, catalog, monkeypa
     assert "HX-Request" in first["Vary"]
     second = client.get("/products/", {"cursor": first.context["page"].next_cursor})
     assert _names(second) == ["Valve"]
+
+
+def test_product_list_query_count_does_not_grow_with_rows(
+    client, rep_a, catalog, pumps, django_assert_num_queries
+):
+    client.force_login(rep_a)
+    client.get(reverse("product_list"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("product_list"))
+    for index in range(30):
+        catalog(f"Part {index}", f"P{index}", pumps)
+
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("product_list"))
+
+    assert len(response.context["page"].rows) == 33

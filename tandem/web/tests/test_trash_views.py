@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tandem.contacts.models import Company, Contact
@@ -125,3 +127,25 @@ def test_trash_ignores_a_foreign_next_url(client, rep_a, make_company):
     )
 
     assert response["Location"] == reverse("company_list")
+
+
+def test_trash_list_query_count_does_not_grow_with_rows(
+    client, rep_a, make_company, make_contact, django_assert_num_queries
+):
+    def trash_some(start: int, end: int) -> None:
+        for index in range(start, end):
+            record_trash(actor=rep_a, record=make_company(rep_a, f"Gone {index}"))
+            record_trash(actor=rep_a, record=make_contact(rep_a, "Gone", f"Person {index}"))
+
+    trash_some(0, 2)
+    client.force_login(rep_a)
+    client.get(reverse("trash"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("trash"))
+    trash_some(2, 15)
+
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("trash"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("Gone") >= 30
