@@ -105,11 +105,15 @@ def _default_sales_process(request):
         request.getfixturevalue("db")
         from django.apps import apps
 
+        from tandem.activities.defaults import activities_seed
+        from tandem.activities.models import ActivityType
         from tandem.deals.defaults import sales_process_seed
         from tandem.deals.models import Pipeline
 
         if not Pipeline.objects.exists():
             sales_process_seed(apps)
+        if not ActivityType.objects.exists():
+            activities_seed(apps)
 
 
 # --- the real browser ----------------------------------------------------------------------------

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-import zoneinfo
 from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tandem.accounts.roles import ROLE_CHOICES, Role
+from tandem.core.validators import validate_time_zone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -28,13 +27,6 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **fields: object) -> User:
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
-
-
-def validate_time_zone(value: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValidationError(_("Unknown time zone."), code="invalid_time_zone") from error
 
 
 class Team(models.Model):

@@ -35,7 +35,7 @@ ROLE_LABELS = {
 ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in Role]
 
 # Entities whose rows have an owner and are filtered by scope.
-OWNED_ENTITIES = ["contacts.company", "contacts.contact", "deals.deal"]
+OWNED_ENTITIES = ["contacts.company", "contacts.contact", "deals.deal", "activities.activity"]
 # Reference lists (tags, industries…) everyone reads and admins maintain.
 REFERENCE_ENTITIES = [
     "contacts.tag",
@@ -49,6 +49,10 @@ REFERENCE_ENTITIES = [
     "deals.productcategory",
     "deals.currency",
     "deals.lostreason",
+    "activities.activitytype",
+    "activities.outcome",
+    "core.workschedule",
+    "core.holiday",
 ]
 
 # role -> entity -> (actions, view scope, change scope); scope is "own" | "team" | "all".

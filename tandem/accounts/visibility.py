@@ -64,20 +64,24 @@ def _shared_with(user: User, model: type[Model]) -> Q:
     return Q(pk__in=through.objects.filter(user_id=user.pk).values(key))
 
 
-def scope_q(user: User, model: type[Model], action: str = "view") -> Q:
+def scope_q(user: User, model: type[Model], action: str = "view", *, owner: str = "owner") -> Q:
     """A filter selecting the rows of `model` the user may `action`; `Q(pk__in=[])` when none.
 
-    Owned models have `owner` and a `shared_with` many-to-many; sharing grants view and change.
+    Owned models have an `owner` (or the user field named by `owner`); those with a `shared_with`
+    many-to-many also show to the users they are shared with, and sharing grants view and change.
     """
     scope = scope_for(user, model, action)
     if scope is Scope.NONE:
         return Q(pk__in=[])
     if scope is Scope.ALL:
         return Q()
-    shared = _shared_with(user, model)
     if scope is Scope.TEAM:
-        return Q(owner_id__in=_team_owners(user)) | shared
-    return Q(owner_id=user.pk) | shared
+        mine = Q(**{f"{owner}_id__in": _team_owners(user)})
+    else:
+        mine = Q(**{f"{owner}_id": user.pk})
+    if hasattr(model, "shared_with"):
+        return mine | _shared_with(user, model)
+    return mine
 
 
 def scope_parts(user: User, model: type[Model], action: str = "view") -> list[Q]:

@@ -86,6 +86,21 @@ class Product(models.Model):
 class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     position = models.PositiveIntegerField(default=0)
+    # Untouched-lead escalation, in working hours from the deal's creation to its first contact.
+    lead_sla_hours = models.DecimalField(
+        _("first contact within (working hours)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("2"),
+        validators=[MinValueValidator(Decimal("0.25"))],
+    )
+    lead_escalate_hours = models.DecimalField(
+        _("tell the head of sales after (working hours)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("4"),
+        validators=[MinValueValidator(Decimal("0.25"))],
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -178,8 +193,13 @@ class Deal(models.Model):
     channel = models.ForeignKey(
         Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The next planned activity, kept up to date by the activity services (empty: nothing planned).
     next_step = models.CharField(_("next step"), max_length=255, blank=True)
     next_step_date = models.DateField(_("next step date"), null=True, blank=True)
+    # The first done activity that counts as contact with the client; untouched leads have none.
+    first_touch_at = models.DateTimeField(_("first contact"), null=True, blank=True)
+    # How far the untouched-lead escalation went: 0 none, 1 owner reminded, 2 head of sales told.
+    lead_escalation = models.PositiveSmallIntegerField(default=0, editable=False)
     lost_reason = models.ForeignKey(
         LostReason, verbose_name=_("lost reason"), null=True, blank=True, on_delete=models.PROTECT
     )
@@ -203,6 +223,7 @@ class Deal(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gte=0) | Q(amount__isnull=True), name="deal_amount_not_negative"
             ),
+            models.CheckConstraint(condition=Q(lead_escalation__lte=2), name="deal_lead_escalation_range"),
         ]
         indexes = [
             # The board: open deals of a pipeline per stage, in stage order.
@@ -222,6 +243,12 @@ class Deal(models.Model):
             ),
             models.Index(
                 fields=["deleted_at"], name="deal_trashed_idx", condition=Q(deleted_at__isnull=False)
+            ),
+            # The untouched-lead sweep: never-contacted deals not yet fully escalated.
+            models.Index(
+                fields=["created_at"],
+                name="deal_untouched_idx",
+                condition=Q(first_touch_at__isnull=True, lead_escalation__lt=2, deleted_at__isnull=True),
             ),
         ]
 

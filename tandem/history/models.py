@@ -21,6 +21,7 @@ class Event(models.Model):
         RESTORED = "restored", pgettext_lazy("timeline", "restored")
         SHARED = "shared", pgettext_lazy("timeline", "shared")
         REASSIGNED = "reassigned", pgettext_lazy("timeline", "reassigned")
+        NOTIFIED = "notified", pgettext_lazy("timeline", "notified")
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

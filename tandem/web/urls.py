@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("tandem.web.urls_contacts")),
     path("", include("tandem.web.urls_deals")),
     path("", include("tandem.web.urls_deals_admin")),
+    path("", include("tandem.web.urls_activities")),
+    path("", include("tandem.web.urls_planning")),
 ]
