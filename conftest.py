@@ -99,21 +99,35 @@ def make_contact(db):
 
 @pytest.fixture(autouse=True)
 def _default_sales_process(request):
-    """Live-server tests flush every table, the data migration's default sales process included:
-    put it back for the database tests that run after them in the same worker."""
-    if "db" in request.fixturenames and "transactional_db" not in request.fixturenames:
+    """Live-server tests flush every table, the data migrations' defaults included (pipelines,
+    activity types): put them back for every database test, live-server ones too."""
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+        from django.contrib.auth.models import Permission
+        from django.contrib.contenttypes.models import ContentType
+        from django.core.management.sql import emit_post_migrate_signal
+
+        # A flush by an earlier live-server test may have left no content types or permissions (so
+        # no role could do anything): recreate them and the role groups as `migrate` does.
+        if not Permission.objects.exists():
+            ContentType.objects.clear_cache()
+            emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    elif "db" in names:
         request.getfixturevalue("db")
-        from django.apps import apps
+    else:
+        return
+    from django.apps import apps
 
-        from tandem.activities.defaults import activities_seed
-        from tandem.activities.models import ActivityType
-        from tandem.deals.defaults import sales_process_seed
-        from tandem.deals.models import Pipeline
+    from tandem.activities.defaults import activities_seed
+    from tandem.activities.models import ActivityType, Outcome
+    from tandem.deals.defaults import sales_process_seed
+    from tandem.deals.models import Pipeline
 
-        if not Pipeline.objects.exists():
-            sales_process_seed(apps)
-        if not ActivityType.objects.exists():
-            activities_seed(apps)
+    if not Pipeline.objects.exists():
+        sales_process_seed(apps)
+    if not ActivityType.objects.exists() or not Outcome.objects.exists():
+        activities_seed(apps)
 
 
 # --- the real browser ----------------------------------------------------------------------------

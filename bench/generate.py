@@ -741,8 +741,13 @@ def create_references() -> dict[str, list[int]]:
         ("channel", Channel, CHANNELS),
         ("tag", Tag, TAGS),
     ):
-        model.objects.bulk_create([model(name=name, position=index) for index, name in enumerate(names)])
-        ids[key] = list(model.objects.order_by("position").values_list("id", flat=True))
+        # The data migrations seed some lists (channels) already: keep those rows.
+        model.objects.bulk_create(
+            [model(name=name, position=index) for index, name in enumerate(names)], ignore_conflicts=True
+        )
+        ids[key] = list(
+            model.objects.filter(name__in=names).order_by("position").values_list("id", flat=True)
+        )
     return ids
 
 
@@ -1394,7 +1399,7 @@ def generate_deals(writer: Writer, progress: Progress, count: int, seed: int) ->
         "id", "title", "company_id", "pipeline_id", "stage_id", "amount", "currency_id", "amount_base",
         "amount_from_lines", "expected_close_date", "owner_id", "channel_id", "next_step", "next_step_date",
         "lost_reason_id", "notes", "stage_entered_at", "won_at", "lost_at", "taken_at", "created_at",
-        "updated_at", "deleted_at",
+        "updated_at", "deleted_at", "lead_escalation",
     ]  # fmt: skip
     change_columns = [
         "id",
@@ -1541,7 +1546,7 @@ def generate_deals(writer: Writer, progress: Progress, count: int, seed: int) ->
                     writer.timestamp(entered), writer.timestamp(entered) if outcome == "won" else None,
                     writer.timestamp(entered) if outcome == "lost" else None,
                     None if untaken else writer.timestamp(created), writer.timestamp(created),
-                    writer.timestamp(entered), None,
+                    writer.timestamp(entered), None, 0,
                 )
             )  # fmt: skip
             for product_id, name, quantity, price, discount, position in deal_lines:

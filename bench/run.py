@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import setup_django
+from bench.activities import activity_scenarios, activity_view_scenarios
 
 BUDGET_MS = 100.0
 RSS_BUDGET_MB = 300.0
@@ -642,7 +643,7 @@ def view_scenarios(samples: Samples) -> list[Scenario]:
         scenarios.append(Scenario("contact card, rep", "view", contact_detail))
     if detail_url("company_detail", 1):
         scenarios.append(Scenario("company card, head", "view", company_detail))
-    scenarios += deal_view_scenarios(samples, get)
+    scenarios += deal_view_scenarios(samples, get) + activity_view_scenarios(samples, get)
     return scenarios
 
 
@@ -776,7 +777,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"Tandem bench on {connection.vendor}: {connection.settings_dict['NAME']}", flush=True)
     samples = Samples()
-    scenarios = selector_scenarios(samples) + deal_scenarios(samples)
+    scenarios = selector_scenarios(samples) + deal_scenarios(samples) + activity_scenarios(samples)
     views: list[Scenario] = []
     if not args.only or re.search(args.only, "view: "):
         try:

@@ -156,6 +156,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("TANDEM_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Largest file accepted as an activity attachment (a call recording, a signed contract).
+TANDEM_MAX_UPLOAD_BYTES = env.int("TANDEM_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -226,6 +228,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind`: one named enum each ("KindEnum" stays the pipeline stage's).
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "tandem.deals.models.Stage.Kind",
+        "ActivityKindEnum": "tandem.activities.models.ActivityType.Kind",
+        "NotificationKindEnum": "tandem.notifications.models.Notification.Kind",
+    },
 }
 
 LOGGING = {

@@ -28,7 +28,10 @@ CARD_FIELDS = {Deal: "deal", Contact: "contact", Company: "company"}
 
 def activity_scope_q(user: User, action: str = "view") -> Q:
     """Activities `user` may `action`: by scope over the assignee, plus those the user wrote."""
-    return scope_q(user, Activity, action, owner="assignee") | Q(author_id=user.pk)
+    scope = scope_q(user, Activity, action, owner="assignee")
+    if not scope:
+        return scope  # Q() is "all": OR-ing it with anything would narrow it to the other side
+    return scope | Q(author_id=user.pk)
 
 
 def _related(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
@@ -102,10 +105,15 @@ def activity_can_change(user: User, activity: Activity) -> bool:
     ).exists()
 
 
-def activities_for_card(*, record: Model, type_id: int | None = None, limit: int = 50) -> QuerySet[Activity]:
-    """The newest activities linked to a card the caller has already authorized."""
+def activities_for_card(
+    *, record: Model, type_id: int | None = None, limit: int = 50, done_only: bool = False
+) -> QuerySet[Activity]:
+    """The newest activities linked to a card the caller has already authorized (only done ones if
+    `done_only`: the card lists the planned ones separately)."""
     field = CARD_FIELDS[type(record)]
     queryset = Activity.objects.filter(**{f"{field}_id": record.pk}, deleted_at__isnull=True)
+    if done_only:
+        queryset = queryset.filter(done_at__isnull=False)
     if type_id:
         queryset = queryset.filter(type_id=type_id)
     return _related(queryset).prefetch_related("attachments").order_by("-occurred_at", "-id")[:limit]
@@ -128,12 +136,17 @@ class TimelineEntry:
 
 
 def timeline_for_card(
-    *, record: Model, type_id: int | None = None, include_history: bool = True, limit: int = 50
+    *,
+    record: Model,
+    type_id: int | None = None,
+    include_history: bool = True,
+    limit: int = 50,
+    done_only: bool = False,
 ) -> list[TimelineEntry]:
     """Activities and history rows of a card together, newest first (at most `limit`)."""
     entries = [
         TimelineEntry(at=item.occurred_at, activity=item)
-        for item in activities_for_card(record=record, type_id=type_id, limit=limit)
+        for item in activities_for_card(record=record, type_id=type_id, limit=limit, done_only=done_only)
     ]
     if include_history:
         entries += [

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tandem.accounts.models import User
@@ -38,12 +39,15 @@ ACTIVITY_FIELDS = [
 ]
 
 
-def _check_links(actor: User | None, activity: Activity) -> None:
-    """Links must point at live records the actor can see; the company is filled in from the others."""
+def _check_links(actor: User | None, activity: Activity, unchanged: tuple[str, ...] = ()) -> None:
+    """Links must point at live records the actor can see; the company is filled in from the others.
+
+    Links named in `unchanged` were there before the edit and are not checked again: the assignee of a
+    task on a colleague's deal may reschedule it without seeing the deal."""
     errors: dict[str, str] = {}
     for name in ("deal", "contact", "company"):
         record = getattr(activity, name)
-        if record is None:
+        if record is None or name in unchanged:
             continue
         if record.is_deleted or (actor is not None and not can(actor, "view", record)):
             errors[name] = _("Choose a record you can see.")
@@ -61,15 +65,31 @@ def _check_links(actor: User | None, activity: Activity) -> None:
             activity.company = None
 
 
+def _derived_company_id(activity: Activity) -> int | None:
+    """The company `_check_links` fills in from the activity's contact or deal."""
+    contact_company = activity.contact.company_id if activity.contact else None
+    return contact_company or (activity.deal.company_id if activity.deal else None)
+
+
 def _check_assignee(actor: User | None, assignee: User) -> None:
     """Anyone who may add activities may give one to any active colleague (a task, a callback)."""
-    if actor is not None and assignee.pk != actor.pk and not assignee.is_active:
+    if actor is None or assignee.pk == actor.pk:
+        return
+    if not assignee.is_active:
         raise ValidationError({"assignee": _("This user is deactivated.")}, code="inactive_assignee")
+    if not assignee.has_perm("activities.change_activity"):
+        raise ValidationError(
+            {"assignee": _("%(user)s cannot work on activities (read-only role).") % {"user": assignee}},
+            code="assignee_read_only",
+        )
 
 
 def _clean(activity: Activity) -> None:
     if activity.done_at is None and activity.due_at is None:
         raise ValidationError({"due_at": _("Set when it is due, or mark it done.")}, code="no_time")
+    # Logged, edited or marked done: never in the future (a few minutes allowed for clock skew).
+    if activity.done_at is not None and activity.done_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"done_at": _("An activity cannot be done in the future.")}, code="future_done")
     if activity.remind_at is not None and activity.done_at is not None:
         activity.remind_at = None
     activity.occurred_at = activity.done_at or activity.due_at  # type: ignore[assignment]
@@ -90,7 +110,8 @@ def deal_next_step_refresh(deal: Deal) -> None:
         .first()
     )
     subject, due = upcoming if upcoming else ("", None)
-    next_date = timezone.localdate(due) if due else None
+    # The instance's day, not the editing user's: everyone sees the same next-step date.
+    next_date = timezone.localdate(due, timezone.get_default_timezone()) if due else None
     if (deal.next_step, deal.next_step_date) != (subject[:255], next_date):
         Deal.objects.filter(pk=deal.pk).update(next_step=subject[:255], next_step_date=next_date)
         deal.next_step, deal.next_step_date = subject[:255], next_date
@@ -116,11 +137,14 @@ def _notify_assignee(actor: User | None, activity: Activity) -> None:
     from tandem.notifications.models import Notification
     from tandem.notifications.services import notify
 
+    # The title is stored once: write it in the language of the one who reads it.
+    with translation.override(activity.assignee.language or settings.LANGUAGE_CODE):
+        title = _("%(user)s gave you: %(subject)s") % {"user": actor, "subject": activity.subject}
     notify(
         recipient=activity.assignee,
         kind=Notification.Kind.TASK_ASSIGNED,
         key=f"assigned:{activity.pk}:{activity.assignee_id}",
-        title=_("%(user)s gave you: %(subject)s") % {"user": actor, "subject": activity.subject},
+        title=title,
         body=activity.description,
         url=f"/activities/{activity.pk}/",
         actor=actor,
@@ -184,11 +208,11 @@ def activity_create(
 
 
 def _locked(activity: Activity) -> Activity:
-    return (
-        Activity.objects.select_for_update()
-        .select_related("type", "deal", "contact", "company", "assignee", "outcome")
-        .get(pk=activity.pk)
-    )
+    # Lock the row alone, then read it with its relations: PostgreSQL refuses FOR UPDATE on the
+    # nullable side of an outer join (deal, contact, company, outcome), and would lock those rows too.
+    Activity.objects.select_for_update().filter(pk=activity.pk).values_list("pk").get()
+    related = ("type", "deal", "contact", "company", "assignee", "outcome")
+    return Activity.objects.select_related(*related).get(pk=activity.pk)
 
 
 def _require_change(actor: User | None, activity: Activity) -> None:
@@ -209,17 +233,32 @@ def activity_update(*, actor: User | None, activity: Activity, data: dict[str, A
     before = snapshot(activity, ACTIVITY_FIELDS)
     old_deal = activity.deal
     old_assignee_id = activity.assignee_id
+    old_due, old_remind = activity.due_at, activity.remind_at
+    old_links = {name: getattr(activity, f"{name}_id") for name in ("deal", "contact", "company")}
+    derived_company_id = _derived_company_id(activity)
     for name, value in data.items():
+        if isinstance(value, datetime.datetime) and value == getattr(activity, name):
+            continue  # the same instant written in another time zone is no change
         setattr(activity, name, value.strip() if name == "subject" and isinstance(value, str) else value)
     if activity.assignee_id != old_assignee_id:
         _check_assignee(actor, activity.assignee)
-    if "due_at" in data and before["due_at"] != snapshot(activity, ["due_at"])["due_at"]:
-        if "remind_at" not in data and activity.remind_at and activity.due_at and before["due_at"]:
-            shift = activity.due_at - datetime.datetime.fromisoformat(before["due_at"])
-            activity.remind_at = activity.remind_at + shift
-        activity.reminded_at = None
+    if activity.due_at != old_due:
+        if "remind_at" not in data and activity.remind_at and activity.due_at and old_due:
+            activity.remind_at = activity.remind_at + (activity.due_at - old_due)
         activity.escalated_at = None
-    _check_links(actor, activity)
+    if activity.due_at != old_due or activity.remind_at != old_remind:
+        activity.reminded_at = None
+    moved = any(
+        getattr(activity, f"{name}_id") not in (None, old_links[name]) for name in ("deal", "contact")
+    )
+    if (
+        moved
+        and derived_company_id is not None
+        and activity.company_id == old_links["company"] == derived_company_id
+    ):
+        activity.company = None  # it came from the old deal or contact: fill it in from the new ones
+    unchanged = tuple(name for name, pk in old_links.items() if getattr(activity, f"{name}_id") == pk)
+    _check_links(actor, activity, unchanged)
     _clean(activity)
     activity.updated_at = timezone.now()
     activity.save()
@@ -274,8 +313,13 @@ def activity_done(
 
 @transaction.atomic
 def activity_trash(*, actor: User | None, activity: Activity) -> Activity:
+    """Move to the trash (once): roles that may delete, with change rights over the activity."""
     activity = _locked(activity)
+    if actor is not None and not actor.has_perm("activities.delete_activity"):
+        raise PermissionDenied(_("You are not allowed to delete this activity."))
     _require_change(actor, activity)
+    if activity.deleted_at is not None:
+        return activity
     activity.deleted_at = timezone.now()
     activity.save(update_fields=["deleted_at"])
     event_record(actor=actor, action=Event.Action.DELETED, target=activity)

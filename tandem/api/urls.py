@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from tandem.api import views, views_deals
+from tandem.api import views, views_activities, views_deals
 from tandem.api.errors import not_found
 
 router = SimpleRouter()
@@ -13,7 +13,13 @@ router.register("pipelines", views_deals.PipelineViewSet, basename="api_pipeline
 router.register("stages", views_deals.StageViewSet, basename="api_stage")
 router.register("products", views_deals.ProductViewSet, basename="api_product")
 router.register("currencies", views_deals.CurrencyViewSet, basename="api_currency")
-for prefix, viewset in {**views.REFERENCE_VIEWSETS, **views_deals.DEAL_REFERENCE_VIEWSETS}.items():
+router.register("activities", views_activities.ActivityViewSet, basename="api_activity")
+router.register("notifications", views_activities.NotificationViewSet, basename="api_notification")
+for prefix, viewset in {
+    **views.REFERENCE_VIEWSETS,
+    **views_deals.DEAL_REFERENCE_VIEWSETS,
+    **views_activities.ACTIVITY_REFERENCE_VIEWSETS,
+}.items():
     router.register(prefix, viewset, basename=f"api_{prefix.replace('-', '_')}")
 
 urlpatterns = [

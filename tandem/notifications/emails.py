@@ -22,10 +22,16 @@ def notification_email_deliver(notification_id: int) -> bool:
         if notification is None:
             return False
         recipient = notification.recipient
-        with translation.override(recipient.language or settings.LANGUAGE_CODE):
-            link = f"{settings.TANDEM_BASE_URL}{notification.url}" if notification.url else ""
-            text = "\n\n".join(part for part in (notification.body, link) if part)
-            send_mail(notification.title, text or notification.title, None, [recipient.email])
+        if notification.kind == Notification.Kind.DIGEST:
+            from tandem.notifications.digest import digest_email
+
+            subject, text, html = digest_email(notification)
+            send_mail(subject, text, None, [recipient.email], html_message=html)
+        else:
+            with translation.override(recipient.language or settings.LANGUAGE_CODE):
+                link = f"{settings.TANDEM_BASE_URL}{notification.url}" if notification.url else ""
+                text = "\n\n".join(part for part in (notification.body, link) if part)
+                send_mail(notification.title, text or notification.title, None, [recipient.email])
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
     return True

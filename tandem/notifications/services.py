@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tandem.accounts.models import User
 from tandem.notifications.models import Notification, NotificationSettings, default_email_kinds
@@ -21,7 +22,10 @@ def notification_settings_update(*, actor: User, email_kinds: list[str]) -> Noti
     allowed = set(Notification.Kind.values)
     unknown = sorted(set(email_kinds) - allowed)
     if unknown:
-        raise ValidationError({"email_kinds": f"unknown kinds: {', '.join(unknown)}"}, code="invalid_kind")
+        raise ValidationError(
+            {"email_kinds": _("Unknown kinds of notification: %(kinds)s") % {"kinds": ", ".join(unknown)}},
+            code="invalid_kind",
+        )
     row, _created = NotificationSettings.objects.update_or_create(
         user=actor, defaults={"email_kinds": sorted(set(email_kinds))}
     )

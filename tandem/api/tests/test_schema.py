@@ -15,6 +15,11 @@ def test_schema_is_valid_openapi(db):
     schema = response.json()
     validate_schema(schema)
     assert sorted(schema["paths"]) == [
+        "/api/v1/activities/",
+        "/api/v1/activities/{id}/",
+        "/api/v1/activities/{id}/done/",
+        "/api/v1/activity-types/",
+        "/api/v1/activity-types/{id}/",
         "/api/v1/channels/",
         "/api/v1/channels/{id}/",
         "/api/v1/client-categories/",
@@ -36,6 +41,11 @@ def test_schema_is_valid_openapi(db):
         "/api/v1/lost-reasons/",
         "/api/v1/lost-reasons/{id}/",
         "/api/v1/me/",
+        "/api/v1/notifications/",
+        "/api/v1/notifications/read/",
+        "/api/v1/notifications/{id}/read/",
+        "/api/v1/outcomes/",
+        "/api/v1/outcomes/{id}/",
         "/api/v1/pipelines/",
         "/api/v1/pipelines/{id}/",
         "/api/v1/product-categories/",

@@ -54,7 +54,7 @@ def _counts() -> dict[str, int]:
 def test_demo_loads_users_of_every_role_in_two_teams(db):
     output = _demo()
 
-    assert "Loaded 10 companies, 30 contacts, 20 deals, 16 products and 10 users" in output
+    assert "Loaded 10 companies, 30 contacts, 20 deals, 69 activities, 16 products and 10 users" in output
     assert Company.objects.count() == 10
     assert Contact.objects.count() == 30
     assert sorted(set(User.objects.values_list("role", flat=True))) == sorted(role.value for role in Role)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from tandem.accounts.models import Team, User
 from tandem.accounts.services import users_assignable
 from tandem.accounts.visibility import Scope, scope_for, team_ids
+from tandem.activities.models import ActivityType
 from tandem.contacts import selectors as contact_selectors
 from tandem.contacts.models import Channel, Company, Contact
 from tandem.core.errors import ApplicationError
@@ -173,8 +174,9 @@ class DealForm(forms.Form):
 
     DATA_FIELDS = [
         "title", "company", "pipeline", "amount", "currency", "amount_from_lines", "expected_close_date",
-        "owner", "channel", "next_step", "next_step_date", "notes",
+        "owner", "channel", "notes",
     ]  # fmt: skip
+    # next_step / next_step_date are not edited here: they mirror the deal's soonest planned activity.
 
     title = forms.CharField(label=_("Title"), max_length=255)
     pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=Pipeline.objects.none())
@@ -193,8 +195,6 @@ class DealForm(forms.Form):
     expected_close_date = forms.DateField(label=_("Expected close"), required=False, widget=_date_input())
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.none(), required=False)
-    next_step = forms.CharField(label=_("Next step"), max_length=255, required=False)
-    next_step_date = forms.DateField(label=_("Next step date"), required=False, widget=_date_input())
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(
@@ -366,8 +366,18 @@ class DealForm(forms.Form):
     def add_service_error(self, error: DjangoValidationError | ApplicationError) -> None:
         """Show what a service refused next to the fields it concerns (or above the form)."""
         if isinstance(error, MissingFields):
+            if any(name in NEXT_STEP_FIELDS for name in error.fields):
+                self.add_error(
+                    "stage" if "stage" in self.fields else None,
+                    _(
+                        "This stage needs a planned next step: create the deal in an earlier stage, "
+                        "plan an activity on its card, then move it."
+                    ),
+                )
             for name in error.fields:
                 message = _("This stage requires it.")
+                if name in NEXT_STEP_FIELDS:
+                    continue
                 if name in ("contacts", "lines"):
                     self.missing_rows[name] = str(message)
                 elif name in self.fields:
@@ -394,11 +404,16 @@ class DealForm(forms.Form):
 # --- the move prompt -----------------------------------------------------------------------------
 
 
+NEXT_STEP_FIELDS = ("next_step", "next_step_date")
+NEXT_ACTIVITY = "next_activity"
+
+
 class MoveForm(forms.Form):
     """A move to another stage, with what the stage requires when the deal lacks it.
 
     `shown` names the fields the prompt asks for (posted back as `fields`); only those go to the
-    service, so a plain "Move to…" post cannot change anything but the stage.
+    service, so a plain "Move to…" post cannot change anything but the stage. A stage requiring a
+    next step asks to plan an activity instead (`next_activity`): the deal's next step mirrors it.
     """
 
     stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.none())
@@ -419,15 +434,23 @@ class MoveForm(forms.Form):
         label=_("Contact person"), queryset=Contact.objects.none(), required=False
     )
     contact_role = forms.CharField(label=_("Role in the deal"), max_length=100, required=False)
-    next_step = forms.CharField(label=_("Next step"), max_length=255, required=False)
-    next_step_date = forms.DateField(label=_("Next step date"), required=False, widget=_date_input())
+    activity_type = forms.ModelChoiceField(
+        label=_("Type"), queryset=ActivityType.objects.none(), required=False, empty_label=None
+    )
+    activity_subject = forms.CharField(label=_("Subject"), max_length=255, required=False)
+    activity_due = forms.DateTimeField(
+        label=_("Due"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     channel = forms.ModelChoiceField(
         label=_("Channel"), queryset=Channel.objects.filter(is_active=True), required=False
     )
     board_query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
     next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
-    ASKABLE = [*MOVE_FIELDS, "contacts", "lost_reason"]
+    ASKABLE = [*(name for name in MOVE_FIELDS if name not in NEXT_STEP_FIELDS), "contacts", "lost_reason"]
+    ASKABLE += [NEXT_ACTIVITY]
 
     def __init__(self, data: Any = None, *, user: User, deal: Deal, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
@@ -455,11 +478,17 @@ class MoveForm(forms.Form):
             ("", "—"),
             *((person.pk, str(person)) for person in people[:CONTACT_CHOICES_SIZE]),
         ]
+        _model_field(self, "activity_type").queryset = ActivityType.objects.filter(is_active=True).order_by(
+            "position", "name"
+        )
         self.shown: list[str] = []
         bootstrap(self)
 
     def ask(self, names: list[str]) -> None:
-        """Show the prompt for `names` (what the stage requires, or the lost reason)."""
+        """Show the prompt for `names` (what the stage requires, or the lost reason); a required
+        next step becomes "plan the next activity"."""
+        if any(name in NEXT_STEP_FIELDS for name in names):
+            names = [name for name in names if name not in NEXT_STEP_FIELDS] + [NEXT_ACTIVITY]
         self.shown = [name for name in names if name in self.ASKABLE]
         self.unaskable = [name for name in names if name not in self.ASKABLE]
         self.initial["asked_fields"] = ",".join(self.shown)
@@ -486,11 +515,39 @@ class MoveForm(forms.Form):
                 self.add_error(name, _("This stage requires it."))
         if "amount" in asked and not cleaned.get("currency"):
             self.add_error("currency", _("Choose the currency."))
+        if NEXT_ACTIVITY in asked:
+            if cleaned.get("activity_due") is None and "activity_due" not in self.errors:
+                self.add_error("activity_due", _("Set when the next step is due."))
+            if cleaned.get("activity_type") is None and "activity_type" not in self.errors:
+                self.add_error("activity_type", _("Choose the type."))
         return cleaned
+
+    def planned_activity(self) -> dict[str, Any] | None:
+        """The `activity_create` arguments of the next step asked for (None when not asked)."""
+        if NEXT_ACTIVITY not in self.asked():
+            return None
+        activity_type = self.cleaned_data["activity_type"]
+        subject = (self.cleaned_data.get("activity_subject") or "").strip() or activity_type.name
+        return {"type": activity_type, "subject": subject, "due_at": self.cleaned_data["activity_due"]}
+
+    def add_activity_error(self, error: DjangoValidationError | ApplicationError) -> None:
+        """Show what the activity service refused on the prompt's next-step fields."""
+        fields = {"type": "activity_type", "subject": "activity_subject", "due_at": "activity_due"}
+        if isinstance(error, DjangoValidationError) and hasattr(error, "error_dict"):
+            for name, messages in error.message_dict.items():
+                self.add_error(fields.get(name), messages)
+        elif isinstance(error, DjangoValidationError):
+            self.add_error(None, error.messages)
+        else:
+            self.add_error(None, error.message)
 
     def move_fields(self) -> dict[str, Any]:
         asked = self.asked()
-        values = {name: self.cleaned_data[name] for name in MOVE_FIELDS if name in asked}
+        values = {
+            name: self.cleaned_data[name]
+            for name in MOVE_FIELDS
+            if name in asked and name not in NEXT_STEP_FIELDS
+        }
         if "amount" in asked:
             values["currency"] = self.cleaned_data["currency"]
         return values

@@ -25,10 +25,12 @@ def _save(page: Page, url: re.Pattern[str]) -> None:
 
 
 @pytest.mark.browser
-def test_rep_logs_in_and_lands_on_the_contact_list(login, live_server, rep_a, make_contact, screenshot):
+def test_rep_logs_in_and_opens_the_contact_list(login, live_server, rep_a, make_contact, screenshot):
     make_contact(rep_a, "Ivan", "Petrov", position="Buyer", phones=["0888 123 456"])
 
     page = login(rep_a)
+    expect(page).to_have_url(f"{live_server.url}/my-day/")  # signing in lands on My day
+    page.get_by_role("link", name="Contacts", exact=True).click()
 
     expect(page).to_have_url(f"{live_server.url}/contacts/")
     expect(page.get_by_role("heading", name="Contacts", level=1)).to_be_visible()
@@ -163,6 +165,7 @@ def test_bulk_tag_two_contacts_from_the_list(login, live_server, rep_a, make_con
     make_contact(rep_a, "Maria", "Ivanova")
     make_contact(rep_a, "Georgi", "Dimitrov")
     page = login(rep_a)
+    page.goto(f"{live_server.url}/contacts/")
 
     bar = page.locator("[data-bulk-bar]")
     expect(bar.get_by_role("button", name="Apply")).to_be_disabled()
@@ -202,7 +205,7 @@ def test_contact_list_is_usable_on_a_phone(login, live_server, rep_a, make_compa
         make_contact(rep_a, first, last, company=company, position="Purchasing manager", phones=[phone])
     page = login(rep_a)
     page.set_viewport_size({"width": 375, "height": 812})
-    page.reload()
+    page.goto(f"{live_server.url}/contacts/")
 
     expect(page.get_by_role("link", name="Ivan Petrov")).to_be_visible()
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Ivan Petrov"))

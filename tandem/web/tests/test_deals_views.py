@@ -30,8 +30,6 @@ def _deal_data(**changes):
         "expected_close_date": "",
         "owner": "",
         "channel": "",
-        "next_step": "",
-        "next_step_date": "",
         "notes": "",
         "contacts-TOTAL_FORMS": "1",
         "contacts-INITIAL_FORMS": "0",
@@ -307,23 +305,29 @@ def test_rep_edits_a_deal(client, rep_a):
 
     response = client.post(
         reverse("deal_edit", args=[deal.pk]),
-        _deal_data(
-            title="Bigger order",
-            amount="1500",
-            owner=str(rep_a.pk),
-            next_step="Call",
-            next_step_date="2030-02-02",
-        ),
+        _deal_data(title="Bigger order", amount="1500", owner=str(rep_a.pk)),
     )
 
     assert response.status_code == 302
     deal.refresh_from_db()
-    assert (deal.title, deal.amount, deal.next_step, deal.stage.name) == (
-        "Bigger order",
-        Decimal("1500.00"),
-        "Call",
-        "New request",
+    assert (deal.title, deal.amount, deal.stage.name) == ("Bigger order", Decimal("1500.00"), "New request")
+
+
+def test_deal_form_no_longer_edits_the_next_step(client, rep_a):
+    """The next step mirrors the deal's planned activities: the form neither shows nor takes it."""
+    deal = make_deal(rep_a)
+    client.force_login(rep_a)
+    html = client.get(reverse("deal_edit", args=[deal.pk])).content.decode()
+    assert 'name="next_step"' not in html and 'name="next_step_date"' not in html
+
+    response = client.post(
+        reverse("deal_edit", args=[deal.pk]),
+        _deal_data(title="Big order", owner=str(rep_a.pk), next_step="Sneaky", next_step_date="2031-01-01"),
     )
+
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert (deal.next_step, deal.next_step_date) == ("", datetime.date(2030, 1, 1))
 
 
 def test_rep_cannot_give_a_deal_to_another_team(client, rep_a, rep_b):

@@ -6,6 +6,7 @@ import logging
 import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,7 +34,9 @@ from tandem.accounts import selectors
 from tandem.accounts.models import User
 from tandem.accounts.ratelimit import login_blocked, login_failed, login_succeeded
 from tandem.accounts.services import profile_update, token_create, token_revoke, user_password_set
+from tandem.activities.calendar_feed import calendar_feed_get
 from tandem.core.errors import ApplicationError, PermissionDenied
+from tandem.notifications.services import email_kinds
 from tandem.web.forms.accounts import (
     LoginForm,
     PasswordChangeForm,
@@ -43,6 +46,7 @@ from tandem.web.forms.accounts import (
     TokenCreateForm,
     add_service_error,
 )
+from tandem.web.forms.planning import NotificationSettingsForm
 
 logger = logging.getLogger(__name__)
 
@@ -194,14 +198,17 @@ def send_password_email(request: HttpRequest, user: User, *, invitation: bool = 
 # --- profile -------------------------------------------------------------------------------------
 
 
-def _render_profile(
-    request: AuthenticatedRequest,
+def render_profile(
+    request: HttpRequest,
     *,
     profile_form: ProfileForm | None = None,
     password_form: PasswordChangeForm | None = None,
     token_form: TokenCreateForm | None = None,
+    notification_form: NotificationSettingsForm | None = None,
+    feed_url: str = "",
 ) -> HttpResponse:
-    user = request.user
+    """The profile page; `feed_url` is a just-created calendar address, shown this once."""
+    user = cast(User, request.user)
     context = {
         "profile_form": profile_form
         or ProfileForm(
@@ -210,6 +217,10 @@ def _render_profile(
         "password_form": password_form or PasswordChangeForm(user),
         "token_form": token_form or TokenCreateForm(),
         "tokens": selectors.token_list(user=user),
+        "notification_form": notification_form
+        or NotificationSettingsForm(initial={"email_kinds": email_kinds(user)}),
+        "calendar_feed": calendar_feed_get(user=user),
+        "feed_url": feed_url,
     }
     return render(request, "web/accounts/profile.html", context)
 
@@ -217,7 +228,7 @@ def _render_profile(
 @login_required
 def profile(request: AuthenticatedRequest) -> HttpResponse:
     if request.method != "POST":
-        return _render_profile(request)
+        return render_profile(request)
     form = ProfileForm(request.POST)
     if form.is_valid():
         with service_errors(form):
@@ -227,7 +238,7 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
             _set_language_cookie(response, user.language)
             return response
         request.user.refresh_from_db()  # undo what the refused update left on the object
-    return _render_profile(request, profile_form=form)
+    return render_profile(request, profile_form=form)
 
 
 @sensitive_post_parameters()
@@ -240,7 +251,7 @@ def password_change(request: AuthenticatedRequest) -> HttpResponse:
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Your password has been changed."))
         return redirect("profile")
-    return _render_profile(request, password_form=form)
+    return render_profile(request, password_form=form)
 
 
 @login_required
@@ -256,7 +267,7 @@ def api_token_create(request: AuthenticatedRequest) -> HttpResponse:
             response = render(request, "web/accounts/token_created.html", {"token": token, "secret": secret})
             add_never_cache_headers(response)
             return response
-    return _render_profile(request, token_form=form)
+    return render_profile(request, token_form=form)
 
 
 @login_required

@@ -5,4 +5,5 @@ from django.shortcuts import redirect
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("contact_list")
+    """A salesperson's day starts with their plan: overdue, today, the week ahead."""
+    return redirect("my_day")

@@ -15,8 +15,8 @@ from tandem.contacts import selectors, services
 from tandem.contacts.models import Company
 from tandem.contacts.selectors import ListFilters
 from tandem.core.pagination import paginate
-from tandem.history.selectors import event_list_for_card
 from tandem.web.forms.contacts import CHOOSER_SIZE, BulkActionForm, CompanyFilterForm, CompanyForm
+from tandem.web.views.activities import card_activity_context
 from tandem.web.views.records import (
     KINDS,
     PAGE_SIZE,
@@ -26,7 +26,6 @@ from tandem.web.views.records import (
     record_form_page,
     render_page,
     require_add,
-    timeline,
 )
 
 
@@ -63,7 +62,7 @@ def company_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     context = {
         "company": company,
         "contacts": selectors.company_contacts(user=user, company=company),
-        "timeline": timeline(company, event_list_for_card(record=company)),
+        **card_activity_context(request, company),
         "can_change": can_change,
         "can_delete": can_delete(user, company, can_change),
         "can_add_contact": user.has_perm("contacts.add_contact"),

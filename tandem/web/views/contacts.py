@@ -13,8 +13,8 @@ from tandem.accounts.visibility import can, scope_parts
 from tandem.contacts import selectors, services
 from tandem.contacts.models import Company, Contact
 from tandem.core.pagination import paginate
-from tandem.history.selectors import event_list_for_card
 from tandem.web.forms.contacts import BulkActionForm, ContactFilterForm, ContactForm
+from tandem.web.views.activities import card_activity_context
 from tandem.web.views.records import (
     KINDS,
     PAGE_SIZE,
@@ -24,7 +24,6 @@ from tandem.web.views.records import (
     record_form_page,
     render_page,
     require_add,
-    timeline,
 )
 
 
@@ -71,7 +70,7 @@ def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     context = {
         "contact": contact,
         "company": selectors.visible_company_or_none(user=user, company=contact.company),
-        "timeline": timeline(contact, event_list_for_card(record=contact)),
+        **card_activity_context(request, contact),
         "can_change": can_change,
         "can_delete": can_delete(user, contact, can_change),
         "kind": KINDS["contacts"],

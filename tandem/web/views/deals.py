@@ -13,7 +13,6 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts.visibility import can
+from tandem.activities import services as activity_services
 from tandem.contacts import selectors as contact_selectors
 from tandem.contacts.models import Company, Contact
 from tandem.core.errors import ApplicationError, PermissionDenied
@@ -29,15 +29,14 @@ from tandem.deals.errors import MissingFields, StaleDeal
 from tandem.deals.models import Deal, Stage
 from tandem.deals.money import base_currency_code
 from tandem.deals.services import ContactInput
-from tandem.history.selectors import event_list_for_card
 from tandem.web.forms.deals import DealForm, MoveForm
+from tandem.web.views.activities import card_activity_context
 from tandem.web.views.board import BOARD_TEMPLATE, board_context
 from tandem.web.views.records import (
     AuthedRequest,
     friendly_forbidden,
     redirect_to,
     render_page,
-    timeline,
     wants_fragment,
 )
 
@@ -80,7 +79,6 @@ def deal_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     for change in history:
         change.duration = duration_text(change.seconds_in_previous)  # type: ignore[attr-defined]
     lines = list(deal.lines.all())
-    today = timezone.localdate()
     context = {
         "deal": deal,
         "company": contact_selectors.visible_company_or_none(user=user, company=deal.company),
@@ -94,8 +92,7 @@ def deal_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         ],
         "final_stages": [stage for stage in stages if stage.kind != Stage.Kind.OPEN],
         "stage_history": history,
-        "timeline": timeline(cast(Any, deal), event_list_for_card(record=deal)),
-        "overdue": deal.next_step_date is not None and deal.next_step_date < today,
+        **card_activity_context(request, deal),
         "stuck": selectors.is_stuck(deal),
         "base_currency": base_currency_code(),
         "can_change": can_change,
@@ -196,6 +193,14 @@ def _message(request: AuthedRequest, text: str, status: int, next_url: str) -> H
     return HttpResponseRedirect(next_url)
 
 
+class _PlanRefused(Exception):
+    """The next step planned on the way into a stage was refused; the move is rolled back."""
+
+    def __init__(self, error: DjangoValidationError | ApplicationError):
+        super().__init__(str(error))
+        self.error = error
+
+
 def _prompt(request: AuthedRequest, form: MoveForm, deal: Deal, stage: Stage | None) -> HttpResponse:
     context = {"form": form, "deal": deal, "target": stage}
     return render_page(request, "web/deals/move.html", context, fragment="prompt", status=422)
@@ -229,6 +234,7 @@ def deal_move(request: AuthedRequest, pk: int) -> HttpResponse:
         return _prompt(request, form, deal, form.cleaned_data.get("stage"))
     stage: Stage = form.cleaned_data["stage"]
     lost_reason = form.cleaned_data.get("lost_reason")
+    planned = None
     try:
         with transaction.atomic():
             contact = form.contact_to_add()
@@ -238,6 +244,15 @@ def deal_move(request: AuthedRequest, pk: int) -> HttpResponse:
                     for link in deal.deal_contacts.select_related("contact")
                 ]
                 services.deal_update(actor=user, deal=deal, data={}, contacts=[*current, contact])
+            planned = form.planned_activity()
+            if planned is not None:
+                # The stage wants a next step: plan it; the deal mirrors it before the move checks.
+                try:
+                    activity_services.activity_create(actor=user, deal=deal, **planned)
+                except PermissionDenied:
+                    raise
+                except (DjangoValidationError, ApplicationError) as error:
+                    raise _PlanRefused(error) from error
             moved = services.deal_move(
                 actor=user,
                 deal=deal,
@@ -246,8 +261,14 @@ def deal_move(request: AuthedRequest, pk: int) -> HttpResponse:
                 lost_reason=lost_reason,
                 expected_stage=form.cleaned_data.get("expected_stage"),
             )
+    except _PlanRefused as refused:
+        form.add_activity_error(refused.error)
+        form.ask(form.asked())
+        return _prompt(request, form, deal, stage)
     except MissingFields as error:
         names = list(error.fields)
+        if planned is not None:
+            names.append("next_step")  # it was planned only inside the rolled-back attempt: ask again
         if stage.kind == Stage.Kind.LOST and lost_reason is None:
             names.append("lost_reason")
         form.ask(names)

@@ -201,6 +201,8 @@ EXTRA_FIELD_LABELS = {
     "tags": gettext_lazy("tags"),
     "shared_with": gettext_lazy("shared with"),
     "messengers": gettext_lazy("messengers"),
+    "notification": gettext_lazy("notification"),
+    "recipients": gettext_lazy("recipients"),
 }
 
 

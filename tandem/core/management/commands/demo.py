@@ -28,6 +28,7 @@ from tandem.contacts.services import (
     record_trash,
 )
 from tandem.core import demo_data
+from tandem.core.demo_activities import demo_activities_create
 from tandem.core.demo_data import DEMO_PASSWORD, USERS, CompanySpec, ContactSpec, DealSpec, PhoneSpec
 from tandem.deals.defaults import EUR_RATES, sales_process_seed
 from tandem.deals.models import (
@@ -97,11 +98,15 @@ class Command(BaseCommand):
             currencies = self._currencies(users["admin"])
             products = self._products(users["admin"], currencies)
             deals = _DealMaker(users, reference, companies, contacts, products, currencies).make(plan.deals)
+            activities = demo_activities_create(
+                users=users, language=settings.LANGUAGE_CODE, seed=options["seed"]
+            )
         seconds = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded {len(plan.companies)} companies, {len(plan.contacts)} contacts, {deals} deals, "
-                f"{len(products)} products and {len(USERS)} users in {seconds:.1f} s."
+                f"{activities} activities, {len(products)} products and {len(USERS)} users "
+                f"in {seconds:.1f} s."
             )
         )
         self._print_credentials()
