@@ -183,8 +183,6 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "tandem@localhost")
-# Where people open Tandem: links in notification emails and the iCal feed point here.
-TANDEM_BASE_URL = env.url("TANDEM_BASE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip("/")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

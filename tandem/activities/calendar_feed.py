@@ -93,7 +93,7 @@ def feed_activities(*, user: User, now: datetime.datetime | None = None) -> list
 
 def _card_link(activity: Activity) -> tuple[str, str]:
     """The name and absolute address of the card the activity belongs to."""
-    base = settings.TANDEM_BASE_URL
+    base = settings.SITE_URL
     if activity.deal_id:
         return str(activity.deal), base + reverse("deal_detail", args=[activity.deal_id])
     if activity.contact_id:
@@ -113,7 +113,7 @@ def calendar_feed_ics(*, user: User, now: datetime.datetime | None = None) -> by
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", f"Tandem · {user}")
     calendar.add("x-published-ttl", "PT30M")
-    host = settings.TANDEM_BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "tandem"
+    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "tandem"
     stamp = now.astimezone(datetime.UTC)
     for activity in feed_activities(user=user, now=now):
         assert activity.due_at is not None  # feed_activities selects planned items only

@@ -229,7 +229,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, notification: Notification) -> str:
-        return f"{settings.TANDEM_BASE_URL}{notification.url}" if notification.url else ""
+        return f"{settings.SITE_URL}{notification.url}" if notification.url else ""
 
     def get_is_read(self, notification: Notification) -> bool:
         return notification.read_at is not None

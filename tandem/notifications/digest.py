@@ -66,7 +66,7 @@ class Digest:
     overdue: DigestSection
     stuck: DigestSection
     is_head: bool = False
-    base_url: str = field(default_factory=lambda: settings.TANDEM_BASE_URL)
+    base_url: str = field(default_factory=lambda: settings.SITE_URL)
 
     @property
     def is_empty(self) -> bool:

@@ -29,7 +29,7 @@ def notification_email_deliver(notification_id: int) -> bool:
             send_mail(subject, text, None, [recipient.email], html_message=html)
         else:
             with translation.override(recipient.language or settings.LANGUAGE_CODE):
-                link = f"{settings.TANDEM_BASE_URL}{notification.url}" if notification.url else ""
+                link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
                 text = "\n\n".join(part for part in (notification.body, link) if part)
                 send_mail(notification.title, text or notification.title, None, [recipient.email])
         notification.emailed_at = timezone.now()

@@ -90,7 +90,7 @@ def test_everyone_lists_only_their_own_newest_first(api, inbox, request, role, e
 
 
 def test_the_list_shows_what_each_notice_is_about(api, rep_a, head_a, inbox, settings):
-    settings.TANDEM_BASE_URL = "https://crm.example.com"
+    settings.SITE_URL = "https://crm.example.com"
 
     rows = api(rep_a).get(URL).json()["results"]
 

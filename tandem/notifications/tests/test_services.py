@@ -100,7 +100,7 @@ def test_a_system_notice_has_no_actor(rep_a):
 def test_a_kind_chosen_for_email_is_emailed_after_the_commit(
     rep_a, django_capture_on_commit_callbacks, settings
 ):
-    settings.TANDEM_BASE_URL = "https://crm.example.com"
+    settings.SITE_URL = "https://crm.example.com"
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notification = remind(rep_a, body="About the offer", url="/activities/7/")

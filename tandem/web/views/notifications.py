@@ -84,7 +84,7 @@ def notification_list_page(request: AuthedRequest) -> HttpResponse:
 def _safe_target(request: HttpRequest, url: str) -> str:
     if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         return url
-    base = settings.TANDEM_BASE_URL
+    base = settings.SITE_URL
     if url.startswith(base + "/"):
         return url[len(base) :]
     return ""
