@@ -15,13 +15,18 @@ class UserPreferencesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
-        response = self.get_response(request)
-        timezone.deactivate()
-        return response
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        try:
+            # `override` puts the previous language back: nothing leaks into the thread's next work.
+            with translation.override(user.language):
+                response = self.get_response(request)
+            response.headers.setdefault("Content-Language", user.language)
+            return response
+        finally:
+            timezone.deactivate()
