@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.formats import date_format
+from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -129,25 +130,46 @@ def _user_query(user: User | None, actor: User) -> str:
 # --- My day --------------------------------------------------------------------------------------
 
 
+# Items shown per section: a longer overdue list helps nobody, and each row carries its own menus.
+DAY_SECTION_SIZE = 50
+
+
 def _day_context(request: AuthedRequest, day_user: User, **extra: Any) -> dict[str, Any]:
     actor = request.user
-    day = my_day(user=day_user)
-    items = day.overdue + day.today + day.upcoming
+    day = my_day(user=day_user, limit=DAY_SECTION_SIZE + 1)
+    sections = []
+    for key, title, rows in (
+        ("overdue", _("Overdue"), day.overdue),
+        ("today", _("Today"), day.today),
+        ("upcoming", _("Next 7 days"), day.upcoming),
+    ):
+        sections.append((key, title, rows[:DAY_SECTION_SIZE], len(rows) > DAY_SECTION_SIZE))
+    items = [item for _key, _title, rows, _more in sections for item in rows]
     _decorate(items, changeable_ids(actor, items))
     user_query = _user_query(day_user, actor)
+    # Each row has the same menus: build their addresses and the quick choices once, not per row.
+    suffix = f"?{urlencode({'user': user_query})}" if user_query else ""
+    done_url = reverse("my_day_done", args=[0])
+    reschedule_url = reverse("my_day_reschedule", args=[0])
+    for item in items:
+        item.done_url = done_url.replace("/0/", f"/{item.pk}/") + suffix  # type: ignore[attr-defined]
+        item.reschedule_url = reschedule_url.replace("/0/", f"/{item.pk}/")  # type: ignore[attr-defined]
+    quick_buttons = format_html_join(
+        "",
+        '<button class="dropdown-item rounded" type="submit" name="when" value="{}">{}</button>',
+        RescheduleForm.quick_choices(),
+    )
     return {
+        "quick_buttons": quick_buttons,
+        "user_suffix": suffix,
         "day": day,
-        "sections": [
-            ("overdue", _("Overdue"), day.overdue),
-            ("today", _("Today"), day.today),
-            ("upcoming", _("Next 7 days"), day.upcoming),
-        ],
+        "sections": sections,
+        "section_size": DAY_SECTION_SIZE,
         "total": len(items),
         "day_user": day_user,
         "is_own_day": day_user.pk == actor.pk,
         "switch_users": switch_users(actor),
         "user_query": user_query,
-        "quick_choices": RescheduleForm.quick_choices(),
         "today": timezone.localdate(),
         **extra,
     }
