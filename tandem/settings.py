@@ -57,6 +57,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA cache_size=-65536; PRAGMA mmap_size=67108864; PRAGMA temp_store=MEMORY;"
         ),
     }
+else:
+    # Form choice lists use `.iterator()`, which on PostgreSQL opens a server-side cursor per select
+    # box (DECLARE/FETCH/CLOSE round trips); the lists are small. Also required behind PgBouncer's
+    # transaction pooling. Big reads page with keyset cursors instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.url("REDIS_URL", "", ("redis", "rediss", "unix"))

@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 
@@ -34,8 +34,17 @@ def activity_scope_q(user: User, action: str = "view") -> Q:
     return scope | Q(author_id=user.pk)
 
 
+LINKS = ("deal", "contact", "company")
+
+
 def _related(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
-    return queryset.select_related("type", "outcome", "assignee", "author", "deal", "contact", "company")
+    # Joining all seven made PostgreSQL spend ~10 ms planning each query (the rows take 0.3 ms);
+    # the linked records come in three small `IN` queries instead.
+    return _joined(queryset).prefetch_related(*LINKS)
+
+
+def _joined(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+    return queryset.select_related("type", "outcome", "assignee", "author")
 
 
 @dataclass
@@ -106,12 +115,19 @@ def activity_can_change(user: User, activity: Activity) -> bool:
 
 
 def activities_for_card(
-    *, record: Model, type_id: int | None = None, limit: int = 50, done_only: bool = False
+    *,
+    record: Model,
+    type_id: int | None = None,
+    limit: int = 50,
+    done_only: bool = False,
+    before: datetime.datetime | None = None,
 ) -> QuerySet[Activity]:
     """The newest activities linked to a card the caller has already authorized (only done ones if
-    `done_only`: the card lists the planned ones separately)."""
+    `done_only`: the card lists the planned ones separately; only older than `before`, if given)."""
     field = CARD_FIELDS[type(record)]
     queryset = Activity.objects.filter(**{f"{field}_id": record.pk}, deleted_at__isnull=True)
+    if before is not None:
+        queryset = queryset.filter(occurred_at__lt=before)
     if done_only:
         queryset = queryset.filter(done_at__isnull=False)
     if type_id:
@@ -142,16 +158,20 @@ def timeline_for_card(
     include_history: bool = True,
     limit: int = 50,
     done_only: bool = False,
+    before: datetime.datetime | None = None,
 ) -> list[TimelineEntry]:
-    """Activities and history rows of a card together, newest first (at most `limit`)."""
+    """Activities and history rows of a card together, newest first (at most `limit`, all older than
+    `before` when given: the next page starts before the last entry shown)."""
     entries = [
         TimelineEntry(at=item.occurred_at, activity=item)
-        for item in activities_for_card(record=record, type_id=type_id, limit=limit, done_only=done_only)
+        for item in activities_for_card(
+            record=record, type_id=type_id, limit=limit, done_only=done_only, before=before
+        )
     ]
     if include_history:
         entries += [
             TimelineEntry(at=event.occurred_at, event=event)
-            for event in event_list_for_card(record=record, limit=limit)
+            for event in event_list_for_card(record=record, limit=limit, before=before)
         ]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
@@ -177,7 +197,7 @@ def my_day(*, user: User, now: datetime.datetime | None = None, limit: int = 100
     today = _local_day_start(now)
     tomorrow = today + datetime.timedelta(days=1)
     week_end = today + datetime.timedelta(days=8)
-    base = _related(Activity.objects.filter(assignee=user, done_at__isnull=True, deleted_at__isnull=True))
+    base = _joined(Activity.objects.filter(assignee=user, done_at__isnull=True, deleted_at__isnull=True))
 
     def window(start: datetime.datetime | None, end: datetime.datetime) -> list[Activity]:
         queryset = base.filter(due_at__lt=end)
@@ -185,9 +205,10 @@ def my_day(*, user: User, now: datetime.datetime | None = None, limit: int = 100
             queryset = queryset.filter(due_at__gte=start)
         return list(queryset.order_by("due_at", "id")[:limit])
 
-    return Day(
-        overdue=window(None, today), today=window(today, tomorrow), upcoming=window(tomorrow, week_end)
-    )
+    day = Day(overdue=window(None, today), today=window(today, tomorrow), upcoming=window(tomorrow, week_end))
+    # The linked records of all three windows in one query each, not three.
+    prefetch_related_objects(day.overdue + day.today + day.upcoming, *LINKS)
+    return day
 
 
 def calendar_items(

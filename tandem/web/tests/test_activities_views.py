@@ -1352,3 +1352,37 @@ def test_activity_page_query_count_does_not_grow_with_attachments(client, rep_a)
     assert _card_queries(client, reverse("activity_detail", args=[few.pk])) == _card_queries(
         client, reverse("activity_detail", args=[many.pk])
     )
+
+
+def test_a_long_timeline_shows_a_page_and_links_to_the_older_entries(client, rep_a, make_contact):
+    contact = make_contact(rep_a, "Ivan", "Petrov")
+    start = datetime.datetime(2029, 1, 1, 9, tzinfo=datetime.UTC)
+    for number in range(30):
+        activity_create(
+            actor=rep_a,
+            type=kind("call"),
+            subject=f"Call {number:02d}",
+            contact=contact,
+            done_at=start + datetime.timedelta(hours=number),
+        )
+    client.force_login(rep_a)
+
+    first = client.get(reverse("contact_detail", args=[contact.pk])).content.decode()
+    # 25 rows: the contact's creation (the newest) and the 24 newest calls.
+    assert first.count('class="timeline-activity"') == 24
+    assert "Call 29" in first and "Call 06" in first and "Call 05" not in first
+    link = first.split("Older entries")[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+
+    second = client.get(link).content.decode()
+    assert second.count('class="timeline-activity"') == 6
+    assert "Call 05" in second and "Call 00" in second and "Call 06" not in second
+    assert "Older entries" not in second
+
+
+def test_a_malformed_before_shows_the_newest_page(client, rep_a, make_contact):
+    contact = make_contact(rep_a, "Ivan", "Petrov")
+    client.force_login(rep_a)
+
+    response = client.get(section_url(contact), {"before": "yesterday'--"})
+
+    assert response.status_code == 200

@@ -327,7 +327,7 @@ def test_contact_card_query_count_does_not_grow_with_history(
     with django_assert_num_queries(few):
         response = client.get(url)
 
-    assert len(response.context["timeline"]) == 31
+    assert len(response.context["timeline"]) == 25  # one page; older entries load on demand
 
 
 # --- create --------------------------------------------------------------------------------------

@@ -377,7 +377,7 @@ def test_my_day_query_count_does_not_grow_with_the_items(
         )
     WorkSchedule.current()  # the first read of an instance creates the row
     login(client, rep_a)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         response = client.get("/my-day/")
     assert len(re.findall(r'data-activity="\d+"', response.content.decode())) == 30
 
@@ -389,7 +389,7 @@ def test_my_day_of_a_team_member_query_count(
         plan(rep_a, f"Call {index}", at(12 + index % 8, 9 + index % 8), contact=ivan)
     WorkSchedule.current()
     login(client, head_a)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get("/my-day/", {"user": rep_a.pk})
     assert len(re.findall(rf'hx-get="/my-day/\d+/done/\?user={rep_a.pk}"', response.content.decode())) == 20
 
@@ -585,7 +585,7 @@ def test_calendar_events_query_count(
             author=rep_a,
         )
     login(client, head_a)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get("/calendar/events/", {**WEEK, "user": "all"})
     assert len(response.json()) == 30
 

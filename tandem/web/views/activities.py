@@ -63,6 +63,8 @@ from tandem.web.views.records import (
 
 SECTION_TEMPLATE = "web/activities/section.html"
 TIMELINE_TARGET = "card-timeline"
+# Timeline rows per page: a key account has thousands; older pages load on demand.
+TIMELINE_PAGE = 25
 HISTORY_FILTER = "history"
 
 # --- the three kinds of card ---------------------------------------------------------------------
@@ -180,20 +182,32 @@ class Section:
     no_next_step: bool
     after: Activity | None = None
     notices: list[tuple[str, str]] = field(default_factory=list)
+    older: datetime.datetime | None = None  # where the next (older) timeline page starts
 
     @property
     def next_step(self) -> Activity | None:
         return self.planned[0] if self.planned else None
 
 
-def card_timeline(record: Model, type_filter: str = "") -> list[CardEntry]:
-    """Done activities and history rows of the card, newest first; `type_filter` is an activity
-    type id (only those activities) or "history" (only the history rows)."""
+def card_timeline(
+    record: Model, type_filter: str = "", before: datetime.datetime | None = None
+) -> list[CardEntry]:
+    """Done activities and history rows of the card, newest first, one page (TIMELINE_PAGE + 1 rows
+    tell whether an older page exists); `type_filter` is an activity type id (only those activities)
+    or "history" (only the history rows); `before` starts the page below the previous one."""
+    size = TIMELINE_PAGE + 1
     if type_filter == HISTORY_FILTER:
-        events = list(event_list_for_card(record=record))
+        events = list(event_list_for_card(record=record, limit=size, before=before))
         return [_event_entry(entry) for entry in timeline(record, events)]  # type: ignore[arg-type]
     type_id = int(type_filter) if type_filter.isdigit() and len(type_filter) < 10 else None
-    rows = timeline_for_card(record=record, type_id=type_id, include_history=type_id is None, done_only=True)
+    rows = timeline_for_card(
+        record=record,
+        type_id=type_id,
+        include_history=type_id is None,
+        done_only=True,
+        limit=size,
+        before=before,
+    )
     readable = iter(timeline(record, [row.event for row in rows if row.event is not None]))  # type: ignore[arg-type]
     entries = []
     for row in rows:
@@ -249,6 +263,18 @@ def _plan_after(activity: Activity, record: Model) -> dict[str, Any]:
     }
 
 
+def _before_from_request(request: AuthedRequest) -> datetime.datetime | None:
+    """The `before` of an older timeline page (an ISO time); anything else means the newest page."""
+    raw = request.GET.get("before", "")
+    if not raw or len(raw) > 40:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(raw.replace(" ", "+"))
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else None
+
+
 def _after_from_request(request: AuthedRequest) -> Activity | None:
     raw = request.GET.get("after", "")
     if not raw.isdigit() or len(raw) > 18:
@@ -275,7 +301,10 @@ def build_section(
     planned = planned_for_card(record=record)
     if type_filter is None:
         type_filter = request.GET.get("type", "")
-    entries = card_timeline(record, type_filter)
+    before = _before_from_request(request)
+    entries = card_timeline(record, type_filter, before)
+    older = entries[TIMELINE_PAGE - 1].at if len(entries) > TIMELINE_PAGE else None
+    entries = entries[:TIMELINE_PAGE]
     shown = planned + [entry.activity for entry in entries if entry.activity is not None]
     can_add = user.has_perm("activities.add_activity")
     if after is None and form is None and request.method == "GET":
@@ -302,6 +331,7 @@ def build_section(
         no_next_step=_is_open_deal(record) and not planned,
         after=after,
         notices=notices or [],
+        older=older,
     )
 
 

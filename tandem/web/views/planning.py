@@ -131,7 +131,7 @@ def _user_query(user: User | None, actor: User) -> str:
 
 
 # Items shown per section: a longer overdue list helps nobody, and each row carries its own menus.
-DAY_SECTION_SIZE = 50
+DAY_SECTION_SIZE = 30
 
 
 def _day_context(request: AuthedRequest, day_user: User, **extra: Any) -> dict[str, Any]:
