@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "tandem.deals",
     "tandem.activities",
     "tandem.notifications",
+    "tandem.leads",
+    "tandem.webhooks",
     "tandem.api",
     "tandem.web",
 ]

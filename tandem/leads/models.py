@@ -1,0 +1,1 @@
+"""Website forms and inbound leads (filled in by issue 7)."""

@@ -1,0 +1,1 @@
+"""Outbound webhooks (filled in by issue 7)."""
