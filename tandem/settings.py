@@ -140,6 +140,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_RATE_LIMIT = env.int("TANDEM_LOGIN_ATTEMPTS", 5, minimum=1, maximum=1000)
 LOGIN_RATE_WINDOW_SECONDS = env.int("TANDEM_LOGIN_WINDOW", 300, minimum=10, maximum=86400)
+# Requests a minute each API token may make (a fixed window per token, counted in the cache).
+TANDEM_API_RATE = env.int("TANDEM_API_RATE", 600, minimum=1, maximum=1_000_000)
 
 LANGUAGE_CODE = env.choice("TANDEM_LANGUAGE", "en", ["en", "bg", "ru"])
 LANGUAGES = [("en", _("English")), ("bg", _("Bulgarian")), ("ru", _("Russian"))]

@@ -50,3 +50,19 @@ def team_get(*, pk: int) -> Team:
 def token_get_for_user(*, user: User, pk: int) -> ApiToken:
     """One of the user's own tokens; someone else's token is a 404, as if it did not exist."""
     return get_object_or_404(ApiToken, pk=pk, user=user)
+
+
+def user_directory(*, query: str = "", team: int | None = None, role: str = "") -> QuerySet[User]:
+    """Active colleagues, as the owner and assignee pickers show them to every signed-in user.
+
+    Any authenticated user may call it; deactivated accounts are left out.
+    """
+    users = User.objects.filter(is_active=True).select_related("team")
+    if team is not None:
+        users = users.filter(team_id=team)
+    if role:
+        users = users.filter(role=role)
+    if query.strip():
+        fragment = query.strip()
+        users = users.filter(Q(email__icontains=fragment) | Q(full_name__icontains=fragment))
+    return users

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 
@@ -146,15 +147,27 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_create(*, user: User, name: str, scope: str = ApiToken.Scope.WRITE) -> tuple[ApiToken, str]:
-    """Create a token and return it with its secret, which is never stored and cannot be shown again."""
+def token_create(
+    *,
+    user: User,
+    name: str,
+    scope: str = ApiToken.Scope.WRITE,
+    expires_at: datetime.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored and cannot be shown again.
+
+    `expires_at` (optional, in the future) ends the token by itself; until then it works like any other.
+    """
     if scope not in ApiToken.Scope.values:
         raise ValidationError({"scope": _("Unknown token scope.")}, code="invalid_scope")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("Choose a time in the future.")}, code="invalid_expiry")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user, name=name.strip() or _("API token"), prefix=secret[:10], digest=_digest(secret)
     )
     token.scope = scope
+    token.expires_at = expires_at
     token.full_clean()
     token.save()
     return token, secret
@@ -169,21 +182,32 @@ def token_revoke(*, user: User, token: ApiToken) -> None:
 
 
 def token_authenticate(secret: str) -> ApiToken | None:
-    """The active token of an active user matching `secret`; touches last-used at most once a minute."""
+    """The active, unexpired token of an active user matching `secret`; touches last-used at most once
+    a minute. `token_find` tells why a secret is refused."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=_digest(secret), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
     if token is None:
         return None
-    now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def token_find(secret: str) -> ApiToken | None:
+    """The token matching `secret` whatever its state (revoked, expired, inactive user), or None.
+
+    Only to explain a refusal to the holder of the secret; authenticate with `token_authenticate`."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    return ApiToken.objects.select_related("user").filter(digest=_digest(secret)).first()
 
 
 def users_assignable(*, actor: User) -> Q:

@@ -18,6 +18,7 @@ from tandem.activities.models import Activity, ActivityType, Outcome
 from tandem.activities.selectors import activity_can_change
 from tandem.contacts.models import Company, Contact
 from tandem.core.errors import PermissionDenied, ValidationError
+from tandem.core.events import event_emit
 from tandem.deals.models import Deal
 from tandem.history.models import Event
 from tandem.history.services import diff, event_record, snapshot
@@ -204,6 +205,7 @@ def activity_create(
     activity.save()
     _after_change(activity)
     _notify_assignee(actor, activity)
+    event_emit("activity.created", activity, actor=actor)
     return activity
 
 
@@ -307,6 +309,7 @@ def activity_done(
         target=activity,
         changes=[{"field": "done_at", "old": None, "new": done_at.isoformat()}],
     )
+    event_emit("activity.done", activity, actor=actor)
     _after_change(activity)
     return activity
 

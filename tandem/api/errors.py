@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -46,11 +47,14 @@ Every error response has the same JSON body:
   move endpoint).
 * 409: `stale` (the deal was moved by someone else since you loaded it; `current_stage` holds the
   id of the stage it is in now).
-* 401: `not_authenticated` / `authentication_failed` (with `WWW-Authenticate: Bearer`).
+* 401 (with `WWW-Authenticate: Bearer`): `not_authenticated` (no credentials), `authentication_failed`
+  (the header is not `Bearer <token>`), `token_invalid` (no such token), `token_revoked`,
+  `token_expired`, `user_inactive` (the token's user was deactivated).
 * 403: `permission_denied`, `owner_not_allowed`, `read_only_token` (a token with scope "read" tried to write).
 * 404: `not_found`; a record you may not see is reported exactly like one that does not exist.
-* 405 `method_not_allowed`, 413 `request_too_large`, 415 `unsupported_media_type`, 429 `throttled`,
-  500 `server_error`.
+* 405 `method_not_allowed`, 413 `request_too_large`, 415 `unsupported_media_type`, 500 `server_error`.
+* 429 `throttled`: the token made more requests this minute than the server allows
+  (`TANDEM_API_RATE`, 600 by default); the `Retry-After` header says how many seconds to wait.
 """
 
 
@@ -172,6 +176,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+@csrf_exempt  # it changes nothing; without this an unknown path got CSRF's HTML 403 on POST/DELETE
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown paths under /api/v1/ answer in the API's format instead of an HTML page."""
     message = _("There is no such endpoint. Paths end with a slash, e.g. /api/v1/companies/.")

@@ -28,6 +28,7 @@ _ERROR_DESCRIPTIONS = {
     "404": "No such record, or one you may not see.",
     "413": "The body is larger than the server accepts.",
     "415": "The body is not `application/json`.",
+    "429": "Too many requests with this token: wait `Retry-After` seconds.",
 }
 
 
@@ -35,7 +36,7 @@ class TandemAutoSchema(AutoSchema):
     """Documents the error responses each operation can give, in the one error format."""
 
     def _error_statuses(self) -> list[str]:
-        statuses = ["401"]
+        statuses = ["401", "429"]
         writes = self.method in ("POST", "PUT", "PATCH", "DELETE")
         if writes or self._is_list_view():
             statuses.append("400")

@@ -176,3 +176,14 @@ class ReferenceItemSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(
         read_only=True, help_text="Inactive items stay on old records but are not offered for new ones."
     )
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """An active colleague: who owns records and who activities are assigned to. No credentials."""
+
+    team = TeamSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role", "team"]
+        read_only_fields = fields

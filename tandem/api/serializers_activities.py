@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from tandem.accounts.models import User
 from tandem.accounts.visibility import scope_q
-from tandem.activities.models import Activity, ActivityType, Outcome
+from tandem.activities.models import Activity, ActivityType, Attachment, Outcome
 from tandem.api.serializers import StrictMixin
 from tandem.contacts.models import Company, Contact
 from tandem.deals.models import Deal
@@ -256,3 +256,31 @@ class NotificationReadSerializer(StrictMixin, serializers.Serializer):
 class NotificationReadResultSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many notifications were unread and are now read.")
     unread = serializers.IntegerField(help_text="Your unread notifications left (counted up to 100).")
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A file on an activity. `download` is the authorized URL that streams its content."""
+
+    uploaded_by: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+    download = serializers.SerializerMethodField(help_text="GET it (with your token) for the file itself.")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "uploaded_by", "created_at", "download"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download(self, attachment: Attachment) -> str:
+        path = f"/api/v1/activities/{attachment.activity_id}/attachments/{attachment.pk}/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class AttachmentUploadSerializer(StrictMixin, serializers.Serializer):
+    """One file as multipart/form-data, field `file`: documents, images or audio up to the upload limit;
+    programs and scripts are refused whatever their name (400 `program`, `forbidden_type`,
+    `content_mismatch`, `too_large`, `empty`)."""
+
+    file = serializers.FileField(allow_empty_file=True, use_url=False)

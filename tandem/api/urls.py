@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from tandem.api import views, views_activities, views_deals
+from tandem.api import views, views_activities, views_deals, views_inbound
 from tandem.api.errors import not_found
 
 router = SimpleRouter()
@@ -15,6 +15,7 @@ router.register("products", views_deals.ProductViewSet, basename="api_product")
 router.register("currencies", views_deals.CurrencyViewSet, basename="api_currency")
 router.register("activities", views_activities.ActivityViewSet, basename="api_activity")
 router.register("notifications", views_activities.NotificationViewSet, basename="api_notification")
+router.register("users", views.UserViewSet, basename="api_user")
 for prefix, viewset in {
     **views.REFERENCE_VIEWSETS,
     **views_deals.DEAL_REFERENCE_VIEWSETS,
@@ -26,6 +27,7 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="api_me"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", views.docs, name="api_docs"),
+    path("inbound/lead/", views_inbound.InboundLeadView.as_view(), name="api_inbound_lead"),
     *router.urls,
     re_path(r"^.*$", not_found, name="api_not_found"),
 ]

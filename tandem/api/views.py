@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import django_filters
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -22,19 +23,30 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tandem.accounts.models import User
+from tandem.accounts.roles import ROLE_CHOICES
+from tandem.accounts.selectors import user_directory
 from tandem.api.errors import ApiError
 from tandem.api.filters import (
     CompanyFilterSet,
     ContactFilterSet,
     RecordFilterSet,
     SelectorFilterBackend,
+    id_filter,
     list_filters_from,
+    validated_filterset,
 )
 from tandem.api.pagination import IdCursorPagination
 from tandem.api.parsers import LimitedJSONParser
 from tandem.api.permissions import TokenScopePermission
 from tandem.api.schema import TandemAutoSchema, docs_context
-from tandem.api.serializers import CompanySerializer, ContactSerializer, MeSerializer, ReferenceItemSerializer
+from tandem.api.serializers import (
+    CompanySerializer,
+    ContactSerializer,
+    MeSerializer,
+    ReferenceItemSerializer,
+    UserSerializer,
+)
+from tandem.api.throttling import TokenRateThrottle
 from tandem.contacts import selectors
 from tandem.contacts.models import Channel, ClientCategory, Company, Contact, ContactRole, Industry, Tag
 from tandem.contacts.selectors import COMPANY_SORTS, CONTACT_SORTS, ListFilters
@@ -55,6 +67,7 @@ class ApiView(APIView):
 
     parser_classes = [LimitedJSONParser]
     permission_classes = [IsAuthenticated, TokenScopePermission]
+    throttle_classes = [TokenRateThrottle]
     schema = TandemAutoSchema()
 
 
@@ -230,6 +243,37 @@ REFERENCE_VIEWSETS = {
     "contact-roles": reference_viewset(ContactRole),
     "channels": reference_viewset(Channel),
 }
+
+
+class UserFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(max_length=200, help_text="A fragment of the name or email.")
+    team = id_filter("Team id.")
+    role = django_filters.ChoiceFilter(choices=ROLE_CHOICES, help_text="Role.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the active users (cursor-paginated, filterable)"),
+    retrieve=extend_schema(summary="One active user (404 for a deactivated or unknown one)"),
+)
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet, ApiView):
+    """Colleagues: the people records can be owned by and activities assigned to. Read-only."""
+
+    serializer_class = UserSerializer
+    lookup_value_regex = r"[0-9]{1,18}"
+    pagination_class = IdCursorPagination
+    filter_backends = [SelectorFilterBackend]
+    filterset_class = UserFilterSet
+    ordering_choices = {"full_name": ["full_name", "id"]}
+
+    def get_queryset(self) -> QuerySet[User]:
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        if self.action != "list":
+            return user_directory()
+        data = validated_filterset(self.request, UserFilterSet, User.objects.none()).form.cleaned_data
+        return user_directory(
+            query=data.get("search") or "", team=data.get("team"), role=data.get("role") or ""
+        )
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,33 +8,39 @@ import zoneinfo
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tandem.accounts.models import User
-from tandem.activities.models import Activity, ActivityType, Outcome
+from tandem.activities.attachments import attachment_add, attachment_remove
+from tandem.activities.models import Activity, ActivityType, Attachment, Outcome
 from tandem.activities.selectors import activity_get_for_user, activity_list
 from tandem.activities.services import activity_create, activity_done, activity_trash, activity_update
+from tandem.api.errors import ApiError
 from tandem.api.filters import SelectorFilterBackend, validated_filterset
 from tandem.api.filters_activities import ActivityFilterSet, NotificationFilterSet
 from tandem.api.pagination import IdCursorPagination
+from tandem.api.parsers import LimitedMultiPartParser
 from tandem.api.serializers_activities import (
     ActivityDoneSerializer,
     ActivitySerializer,
     ActivityTypeSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     NotificationReadResultSerializer,
     NotificationReadSerializer,
     NotificationSerializer,
 )
 from tandem.api.serializers_deals import EmptySerializer
 from tandem.api.views import ApiView, ReferenceViewSet, reference_viewset
-from tandem.core.errors import PermissionDenied
+from tandem.core.errors import PermissionDenied, ValidationError
 from tandem.notifications.models import Notification
 from tandem.notifications.selectors import notification_list, unread_count
 from tandem.notifications.services import notifications_mark_read
@@ -174,6 +180,102 @@ class ActivityViewSet(
             duration_minutes=validated.get("duration_minutes"),
         )
         return self._respond(activity)
+
+    # --- attachments ------------------------------------------------------------------------------
+
+    def _attachment(self, activity: Activity, attachment_pk: str) -> Attachment:
+        attachment = activity.attachments.filter(pk=int(attachment_pk)).first()
+        if attachment is None:
+            raise Http404
+        return attachment
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=AttachmentSerializer(many=True),
+        summary="The files on an activity you can see, oldest first",
+        operation_id="activities_attachments_list",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+        summary="Attach a file to an activity you may change (multipart/form-data, field `file`)",
+        description="The same checks as the web app: documents, images and audio only, judged by the name "
+        "and the content; refused with 400 `program`, `forbidden_type`, `content_mismatch`, `empty` or "
+        "`too_large` (over `TANDEM_MAX_UPLOAD_BYTES`); a body far over the limit is 413.",
+        operation_id="activities_attachments_create",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="attachments",
+        parser_classes=[LimitedMultiPartParser],
+        pagination_class=None,
+    )
+    def attachments(self, request: Request, pk: str) -> Response:
+        if request.method == "GET":
+            activity = activity_get_for_user(user=self.actor, pk=pk)
+            data = AttachmentSerializer(
+                activity.attachments.all(), many=True, context=self.get_serializer_context()
+            ).data
+            return Response(data)
+        activity = activity_get_for_user(user=self.actor, pk=pk, for_write=True)
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            attachment = attachment_add(
+                actor=self.actor, activity=activity, file=serializer.validated_data["file"]
+            )
+        except ValidationError as error:
+            # The checks report one list for many files; one file has one reason, with its own code.
+            reason = error.error_list[0]
+            message = " ".join(reason.messages)
+            raise ApiError(reason.code or "invalid", message, fields={"file": [message]}) from error
+        return Response(
+            AttachmentSerializer(attachment, context=self.get_serializer_context()).data, status=201
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        summary="Download a file of an activity you can see (streamed)",
+        description="The body is the file with its own `Content-Type` (e.g. `application/pdf`) and a "
+        "`Content-Disposition: attachment` naming it.",
+        operation_id="activities_attachments_download",
+        parameters=[OpenApiParameter("attachment_pk", int, OpenApiParameter.PATH)],
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        responses={204: None},
+        summary="Remove a file from an activity you may change",
+        operation_id="activities_attachments_destroy",
+        parameters=[OpenApiParameter("attachment_pk", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["get", "delete"],
+        url_path=rf"attachments/(?P<attachment_pk>{ID_REGEX})",
+        url_name="attachment",
+    )
+    def attachment(self, request: Request, pk: str, attachment_pk: str) -> HttpResponseBase:
+        if request.method == "DELETE":
+            activity = activity_get_for_user(user=self.actor, pk=pk, for_write=True)
+            attachment_remove(actor=self.actor, attachment=self._attachment(activity, attachment_pk))
+            return Response(status=204)
+        attachment = self._attachment(activity_get_for_user(user=self.actor, pk=pk), attachment_pk)
+        try:
+            handle = attachment.file.open("rb")
+        except OSError as error:
+            raise Http404 from error
+        response = FileResponse(
+            handle, as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+        )
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class ActivityTypeViewSet(ReferenceViewSet):

@@ -20,6 +20,7 @@ from tandem.contacts.models import MESSENGERS, Company, Contact, Email, Phone, T
 from tandem.contacts.normalize import company_name_key, email_key, split_legal_form
 from tandem.contacts.search import company_reindex, contact_reindex
 from tandem.core.errors import PermissionDenied, ValidationError
+from tandem.core.events import event_emit
 from tandem.core.phones import InvalidPhone, parse_phone
 from tandem.history.models import Event
 from tandem.history.services import diff, event_record, snapshot
@@ -264,6 +265,7 @@ def company_create(
     _save_points(company, parsed_phones, parsed_emails)
     _save_tags(company, tags)
     event_record(actor=actor, action=Event.Action.CREATED, target=company)
+    event_emit("company.created", company, actor=actor)
     company_reindex(company)
     return company
 
@@ -297,6 +299,7 @@ def company_update(
     changes += _save_points(company, parsed_phones, parsed_emails) + _save_tags(company, tags)
     if changes:
         event_record(actor=actor, action=Event.Action.UPDATED, target=company, changes=changes)
+        event_emit("company.updated", company, actor=actor)
     company_reindex(company)
     return company
 
@@ -323,6 +326,7 @@ def contact_create(
     _save_points(contact, parsed_phones, parsed_emails)
     _save_tags(contact, tags)
     event_record(actor=actor, action=Event.Action.CREATED, target=contact, parent=contact.company)
+    event_emit("contact.created", contact, actor=actor)
     contact_reindex(contact)
     return contact
 
@@ -357,6 +361,7 @@ def contact_update(
         event_record(
             actor=actor, action=Event.Action.UPDATED, target=contact, changes=changes, parent=contact.company
         )
+        event_emit("contact.updated", contact, actor=actor)
     contact_reindex(contact)
     return contact
 
@@ -377,6 +382,7 @@ def record_trash(*, actor: User | None, record: Record) -> Record:
         record.deleted_at = timezone.now()
         record.save(update_fields=["deleted_at"])
         event_record(actor=actor, action=Event.Action.DELETED, target=record, parent=_parent(record))
+        event_emit(f"{record._meta.model_name}.deleted", record, actor=actor)
     return record
 
 
@@ -458,6 +464,7 @@ def records_trash(*, actor: User, queryset: QuerySet[Record]) -> int:
     rows = [row for row in _writable(actor, queryset) if row.deleted_at is None]
     for row in rows:
         event_record(actor=actor, action=Event.Action.DELETED, target=row, parent=_parent(row))
+        event_emit(f"{model._meta.model_name}.deleted", row, actor=actor)
     model.objects.filter(pk__in=[row.pk for row in rows]).update(deleted_at=timezone.now())
     return len(rows)
 

@@ -18,6 +18,7 @@ from tandem.accounts.services import users_assignable
 from tandem.accounts.visibility import can
 from tandem.contacts.models import Channel, Company, Contact, ReferenceItem
 from tandem.core.errors import ApplicationError, PermissionDenied, ValidationError
+from tandem.core.events import event_emit
 from tandem.deals.errors import MissingFields, StaleDeal
 from tandem.deals.models import (
     REQUIRABLE_FIELDS,
@@ -282,6 +283,7 @@ def deal_create(
         raise MissingFields(_("This stage needs more information first."), fields=missing)
     _record_change(deal, actor, None, stage)
     event_record(actor=actor, action=Event.Action.CREATED, target=deal, parent=deal.company)
+    event_emit("deal.created", deal, actor=actor)
     return deal
 
 
@@ -327,6 +329,7 @@ def deal_update(
         event_record(
             actor=actor, action=Event.Action.UPDATED, target=deal, changes=changes, parent=deal.company
         )
+        event_emit("deal.updated", deal, actor=actor)
     return deal
 
 
@@ -394,6 +397,9 @@ def deal_move(
     deal.save()
     changes = diff(before, snapshot(deal, ["stage", *MOVE_FIELDS, "lost_reason"]))
     event_record(actor=actor, action=Event.Action.UPDATED, target=deal, changes=changes, parent=deal.company)
+    event_emit("deal.stage_changed", deal, actor=actor, previous_stage_id=previous.pk)
+    if stage.kind != Stage.Kind.OPEN:
+        event_emit(f"deal.{stage.kind}", deal, actor=actor)
     return deal
 
 
@@ -426,6 +432,7 @@ def deal_trash(*, actor: User | None, deal: Deal) -> Deal:
         deal.deleted_at = timezone.now()
         deal.save(update_fields=["deleted_at"])
         event_record(actor=actor, action=Event.Action.DELETED, target=deal, parent=deal.company)
+        event_emit("deal.deleted", deal, actor=actor)
     return deal
 
 

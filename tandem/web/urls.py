@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("tandem.web.urls_deals_admin")),
     path("", include("tandem.web.urls_activities")),
     path("", include("tandem.web.urls_planning")),
+    path("", include("tandem.web.urls_webforms")),
+    path("", include("tandem.web.urls_webhooks")),
 ]

@@ -990,7 +990,7 @@ def test_the_done_endpoint_is_documented_with_its_errors(api):
     done = schema["paths"]["/api/v1/activities/{id}/done/"]["post"]
     parameters = schema["paths"]["/api/v1/activities/"]["get"]["parameters"]
 
-    assert sorted(done["responses"]) == ["200", "400", "401", "403", "404", "413", "415"]
+    assert sorted(done["responses"]) == ["200", "400", "401", "403", "404", "413", "415", "429"]
     assert "future_done" in done["description"]
     assert sorted(parameter["name"] for parameter in parameters) == [
         "assignee", "company", "contact", "cursor", "deal", "due_from", "due_to", "ordering", "page_size",

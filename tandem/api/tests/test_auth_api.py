@@ -56,7 +56,7 @@ def test_unknown_token_is_401(db):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
-    assert response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["code"] == "token_invalid"
 
 
 def test_malformed_authorization_header_is_401(rep_a):
@@ -79,7 +79,7 @@ def test_revoked_token_is_401(rep_a):
     response = client.get("/api/v1/me/")
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["code"] == "token_revoked"
 
 
 def test_token_of_deactivated_user_is_401(admin, rep_a):

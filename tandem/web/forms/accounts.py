@@ -187,6 +187,13 @@ class TokenCreateForm(BootstrapForm):
         choices=[(value, capfirst(label)) for value, label in ApiToken.Scope.choices],
         initial=ApiToken.Scope.READ,
     )
+    expires_in_days = forms.TypedChoiceField(
+        label=_("Expires"),
+        choices=[("", _("never")), (30, _("in 30 days")), (90, _("in 90 days")), (365, _("in a year"))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
 
 
 # --- administration ------------------------------------------------------------------------------

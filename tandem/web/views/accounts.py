@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import smtplib
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -260,8 +262,12 @@ def api_token_create(request: AuthenticatedRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST)
     if form.is_valid():
         with service_errors(form):
+            days = form.cleaned_data.get("expires_in_days")
             token, secret = token_create(
-                user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                expires_at=timezone.now() + datetime.timedelta(days=days) if days else None,
             )
             # The secret exists only in this response: never cached, never stored.
             response = render(request, "web/accounts/token_created.html", {"token": token, "secret": secret})
