@@ -31,6 +31,7 @@ from typing import Any
 
 from bench import setup_django
 from bench.activities import activity_scenarios, activity_view_scenarios
+from bench.integrations import integration_view_scenarios
 
 BUDGET_MS = 100.0
 RSS_BUDGET_MB = 300.0
@@ -644,6 +645,7 @@ def view_scenarios(samples: Samples) -> list[Scenario]:
     if detail_url("company_detail", 1):
         scenarios.append(Scenario("company card, head", "view", company_detail))
     scenarios += deal_view_scenarios(samples, get) + activity_view_scenarios(samples, get)
+    scenarios += integration_view_scenarios(samples)
     return scenarios
 
 

@@ -84,7 +84,7 @@ def scope_q(user: User, model: type[Model], action: str = "view", *, owner: str 
     return mine
 
 
-def scope_parts(user: User, model: type[Model], action: str = "view") -> list[Q]:
+def scope_parts(user: User, model: type[Model], action: str = "view", *, owner: str = "owner") -> list[Q]:
     """Disjoint pieces of `scope_q` worth walking separately for an ordered page ([] = one piece).
 
     "Owned by me (or my team)" walks an (owner, sort) or the sort index; "shared with me" is small.
@@ -92,11 +92,13 @@ def scope_parts(user: User, model: type[Model], action: str = "view") -> list[Q]
     """
     scope = scope_for(user, model, action)
     if scope is Scope.OWN:
-        mine = Q(owner_id=user.pk)
+        mine = Q(**{f"{owner}_id": user.pk})
     elif scope is Scope.TEAM:
-        mine = Q(owner_id__in=_team_owners(user))
+        mine = Q(**{f"{owner}_id__in": _team_owners(user)})
     else:
         return []
+    if not hasattr(model, "shared_with"):
+        return [mine]
     return [mine, _shared_with(user, model) & ~mine]
 
 

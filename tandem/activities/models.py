@@ -115,6 +115,9 @@ class Activity(models.Model):
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Written by someone for someone else (a task to a colleague), kept by the services: the author
+    # sees these too, through a small partial index.
+    delegated = models.BooleanField(default=False, editable=False)
     occurred_at = models.DateTimeField(default=timezone.now, editable=False)
     created_at = models.DateTimeField(pgettext_lazy("field", "created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
@@ -143,6 +146,10 @@ class Activity(models.Model):
                 fields=["assignee", "due_at"],
                 name="activity_open_due_idx",
                 condition=Q(done_at__isnull=True, deleted_at__isnull=True),
+            ),
+            # Activities written for someone else (tasks to colleagues): their author sees them too.
+            models.Index(
+                fields=["author", "-id"], name="activity_delegated_idx", condition=Q(delegated=True)
             ),
             # Done items per assignee (analytics, "my activity").
             models.Index(

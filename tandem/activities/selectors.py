@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import can, scope_q
+from tandem.accounts.visibility import Scope, can, scope_for, scope_parts, scope_q
 from tandem.activities.models import Activity, ActivityType, Outcome
 from tandem.contacts.models import Company, Contact
 from tandem.core.errors import PermissionDenied
@@ -35,6 +35,17 @@ def activity_scope_q(user: User, action: str = "view") -> Q:
 
 
 LINKS = ("deal", "contact", "company")
+
+
+def activity_scope_parts(user: User) -> list[Q]:
+    """Disjoint pieces of `activity_scope_q` for keyset pages ([] = one piece): by assignee, then
+    written by the user for someone outside their scope."""
+    parts = scope_parts(user, Activity, "view", owner="assignee")
+    if not parts:
+        return [] if scope_for(user, Activity, "view") is Scope.ALL else [Q(author_id=user.pk)]
+    # Written by the user for someone else: the small `activity_delegated_idx` is walked (rows also in
+    # the first part are merged away by the page's `pk IN`).
+    return [parts[0], Q(author_id=user.pk, delegated=True)]
 
 
 def _related(queryset: QuerySet[Activity]) -> QuerySet[Activity]:

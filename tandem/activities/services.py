@@ -94,6 +94,7 @@ def _clean(activity: Activity) -> None:
     if activity.remind_at is not None and activity.done_at is not None:
         activity.remind_at = None
     activity.occurred_at = activity.done_at or activity.due_at  # type: ignore[assignment]
+    activity.delegated = activity.author_id is not None and activity.author_id != activity.assignee_id
     try:
         activity.full_clean(exclude=["deal", "contact", "company", "assignee", "author", "type", "outcome"])
     except DjangoValidationError as error:

@@ -115,6 +115,14 @@ class IdCursorPagination(BasePagination):
         )
         if decoded:
             queryset = queryset.filter(_after(queryset.model, ordering, decoded[0], backwards))
+        parts = view.scope_parts() if view is not None and hasattr(view, "scope_parts") else []
+        if parts:
+            # Walk "mine" and "shared with me" (or "written by me") each along its index, then cut
+            # the page from their first rows: an OR in one query makes SQLite read and sort them all.
+            candidates: list[Any] = []
+            for part in parts:
+                candidates += queryset.filter(part).order_by(*order).values_list("pk", flat=True)[: size + 1]
+            queryset = queryset.filter(pk__in=candidates)
         rows = list(queryset.order_by(*order)[: size + 1])
         has_more = len(rows) > size
         rows = rows[:size]

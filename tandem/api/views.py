@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import django_filters
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from tandem.accounts.models import User
 from tandem.accounts.roles import ROLE_CHOICES
 from tandem.accounts.selectors import user_directory
+from tandem.accounts.visibility import scope_parts
 from tandem.api.errors import ApiError
 from tandem.api.filters import (
     CompanyFilterSet,
@@ -106,6 +107,10 @@ class RecordViewSet(
     @property
     def actor(self) -> User:
         return self.request.user  # type: ignore[return-value]
+
+    def scope_parts(self) -> list[Q]:
+        """Disjoint pieces of the visible rows, each paged along its own index (see pagination)."""
+        return scope_parts(self.actor, type(self).model)
 
     def _visible(self, filters: ListFilters) -> QuerySet[Any]:
         # Tags are not in the selectors' prefetches; adding them keeps the list constant-query.

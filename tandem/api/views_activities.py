@@ -7,7 +7,7 @@ import contextlib
 import zoneinfo
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from tandem.accounts.models import User
 from tandem.activities.attachments import attachment_add, attachment_remove
 from tandem.activities.models import Activity, ActivityType, Attachment, Outcome
-from tandem.activities.selectors import activity_get_for_user, activity_list
+from tandem.activities.selectors import activity_get_for_user, activity_list, activity_scope_parts
 from tandem.activities.services import activity_create, activity_done, activity_trash, activity_update
 from tandem.api.errors import ApiError
 from tandem.api.filters import SelectorFilterBackend, validated_filterset
@@ -111,6 +111,10 @@ class ActivityViewSet(
     @property
     def actor(self) -> User:
         return self.request.user  # type: ignore[return-value]
+
+    def scope_parts(self) -> list[Q]:
+        """Disjoint pieces of the visible rows, each paged along its own index (see pagination)."""
+        return activity_scope_parts(self.actor)
 
     def get_queryset(self) -> QuerySet[Activity]:
         if getattr(self, "swagger_fake_view", False):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tandem.accounts.models import User
+from tandem.accounts.visibility import scope_parts
 from tandem.api.errors import ApiError
 from tandem.api.filters import SelectorFilterBackend, validated_filterset
 from tandem.api.filters_deals import DealFilterSet, ProductFilterSet, StageFilterSet
@@ -91,6 +92,10 @@ class DealViewSet(
     @property
     def actor(self) -> User:
         return self.request.user  # type: ignore[return-value]
+
+    def scope_parts(self) -> list[Q]:
+        """Disjoint pieces of the visible rows, each paged along its own index (see pagination)."""
+        return scope_parts(self.actor, Deal)
 
     def _visible(self, filters: DealFilters) -> QuerySet[Deal]:
         return deal_list(actor=self.actor, filters=filters).prefetch_related(

@@ -159,9 +159,11 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> int | None:
     (delivered, given up, refused, or this attempt was already made by another worker — the
     attempt number is claimed with a conditional update, so a duplicated job sends nothing).
     """
+    # While the attempt runs, next_attempt_at is its start: if the worker dies, the row stays
+    # pending and `deliveries_overdue_requeue` finds it overdue and sends it again.
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status=WebhookDelivery.Status.PENDING, attempts=attempt - 1
-    ).update(attempts=attempt, next_attempt_at=None)
+    ).update(attempts=attempt, next_attempt_at=timezone.now())
     if not claimed:
         return None
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
@@ -180,6 +182,7 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> int | None:
     now = timezone.now()
     delivery.response_code = code
     delivery.response_excerpt = excerpt[:EXCERPT_LENGTH]
+    delivery.next_attempt_at = None
     if code is not None and 200 <= code < 300:
         delivery.status, delivery.delivered_at, delay = WebhookDelivery.Status.SUCCEEDED, now, None
     elif retry and attempt < MAX_ATTEMPTS:

@@ -66,6 +66,12 @@ class WebhookDelivery(models.Model):
             # The delivery log of one webhook, newest first, optionally by status.
             models.Index(fields=["webhook", "-created_at", "-id"], name="webhook_delivery_log_idx"),
             models.Index(fields=["webhook", "status", "-created_at"], name="webhook_delivery_status_idx"),
+            # The sweep for overdue pending deliveries (services.deliveries_overdue_requeue).
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

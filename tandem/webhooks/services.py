@@ -8,7 +8,9 @@ sending job once those rows are committed.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
+import logging
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,16 +18,19 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tandem.accounts.models import User
 from tandem.core.errors import ApplicationError, PermissionDenied, ValidationError
 from tandem.core.events import EVENT_NAMES, DomainEvent
-from tandem.webhooks.delivery import address_is_public
+from tandem.webhooks.delivery import MAX_ATTEMPTS, address_is_public
 from tandem.webhooks.models import Webhook, WebhookDelivery, webhook_secret_new
 from tandem.webhooks.payloads import event_payload
 from tandem.webhooks.tasks import webhook_delivery_send
+
+logger = logging.getLogger(__name__)
 
 # Webhooks send CRM data out of the building: the same people who manage users manage them.
 WEBHOOKS_PERMISSION = "accounts.change_user"
@@ -124,6 +129,49 @@ def delivery_redeliver(*, actor: User | None, delivery: WebhookDelivery) -> Webh
     delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
     transaction.on_commit(partial(webhook_delivery_send, delivery.pk, 1))
     return delivery
+
+
+# An attempt lasts seconds (delivery.TIMEOUT); one this late was lost or its worker died.
+OVERDUE_AFTER = datetime.timedelta(minutes=10)
+OVERDUE_BATCH = 200
+
+
+def deliveries_overdue_requeue(*, limit: int = OVERDUE_BATCH) -> int:
+    """Queue again the pending deliveries whose attempt is more than OVERDUE_AFTER overdue: the job
+    never ran (lost queue) or its worker died mid-attempt. Called by the periodic task only.
+
+    Bounded: at most `limit` rows per run, the longest overdue first (partial index on pending
+    rows). Idempotent: a queued row's next_attempt_at becomes now, so the next run leaves it alone
+    for OVERDUE_AFTER, and the job claims its attempt number, so a duplicate job sends nothing.
+    A row whose last allowed attempt died is marked failed (an admin can redeliver it).
+    Returns how many deliveries were queued.
+    """
+    now = timezone.now()
+    cutoff = now - OVERDUE_AFTER
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    with transaction.atomic():
+        overdue = list(
+            pending.select_for_update(skip_locked=True)
+            .filter(Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "attempts")[:limit]
+        )
+        given_up = [pk for pk, attempts in overdue if attempts >= MAX_ATTEMPTS]
+        due = [(pk, attempts + 1) for pk, attempts in overdue if attempts < MAX_ATTEMPTS]
+        if given_up:
+            pending.filter(pk__in=given_up).update(
+                status=WebhookDelivery.Status.FAILED,
+                next_attempt_at=None,
+                response_code=None,
+                response_excerpt="the worker stopped during the last attempt",
+            )
+        if due:
+            pending.filter(pk__in=[pk for pk, attempt in due]).update(next_attempt_at=now)
+            for pk, attempt in due:
+                transaction.on_commit(partial(webhook_delivery_send, pk, attempt))
+    if overdue:
+        logger.warning("webhook deliveries overdue: %s queued again, %s given up", len(due), len(given_up))
+    return len(due)
 
 
 def webhooks_event_handle(event: DomainEvent) -> None:

@@ -907,8 +907,9 @@ def test_the_list_query_count_does_not_grow_with_the_rows(
     many = _list_queries(client, ordering="due_at")
 
     assert len(client.get(URL, {"page_size": 100}).json()["results"]) == 44
-    # token, two permission loads, (teams), activities, their deals, contacts and companies
-    expected = {"admin": 7, "head_a": 8, "rep_a": 7}[role]
+    # token, two permission loads, (teams), the page's ids along each scope part (not for admins),
+    # activities, their deals, contacts and companies
+    expected = {"admin": 7, "head_a": 10, "rep_a": 9}[role]
     assert few == many == expected
 
 
@@ -999,3 +1000,15 @@ def test_the_done_endpoint_is_documented_with_its_errors(api):
     ordering = next(parameter for parameter in parameters if parameter["name"] == "ordering")
     assert ordering["schema"]["enum"] == ["-id", "due_at", "-occurred_at"]
     assert json.dumps(schema).count("ActivityKindEnum") > 0
+
+
+def test_a_task_written_for_a_colleague_in_another_team_stays_in_the_authors_list(api, rep_a, rep_b, deals):
+    # rep_b is outside rep_a's scope: the activity reaches rep_a's list through the "delegated" part.
+    activity = add(
+        rep_a, "Check the stock for me", "task", deal=deals["A1"], assignee=rep_b, due_at=at(18, 10)
+    )
+
+    ids = [row["id"] for row in api(rep_a).get(URL, {"page_size": 200}).json()["results"]]
+
+    assert activity.delegated is True
+    assert activity.pk in ids

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from tandem.accounts.models import Team, User
 from tandem.contacts.models import Channel
 from tandem.deals.models import Pipeline
-from tandem.leads.models import LEAD_FIELDS, WebForm
+from tandem.leads.models import LEAD_FIELDS, WebForm, default_fields, default_required_fields
 from tandem.web.forms.contacts import bootstrap
 
 FIELD_CHOICES = list(LEAD_FIELDS.items())
@@ -19,13 +19,17 @@ FIELD_CHOICES = list(LEAD_FIELDS.items())
 class WebFormForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     fields_shown = forms.MultipleChoiceField(
-        label=_("Fields on the form"), choices=FIELD_CHOICES, widget=forms.CheckboxSelectMultiple
+        label=_("Fields on the form"),
+        choices=FIELD_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=default_fields,
     )
     fields_required = forms.MultipleChoiceField(
         label=_("Required fields"),
         choices=FIELD_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
+        initial=default_required_fields,
     )
     pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=Pipeline.objects.none())
     owner = forms.ModelChoiceField(
