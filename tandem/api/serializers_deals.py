@@ -164,7 +164,7 @@ class DealSerializer(StrictMixin, serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = [
             "id", "lost_reason", "stage_entered_at", "won_at", "lost_at", "taken_at", "created_at",
-            "updated_at",
+            "updated_at", "next_step", "next_step_date",
         ]  # fmt: skip
         validators: list[Any] = []
         extra_kwargs = {
@@ -172,6 +172,8 @@ class DealSerializer(StrictMixin, serializers.ModelSerializer):
                 "help_text": "Not negative. Computed from the lines when `amount_from_lines` is true."
             },
             "lost_reason": {"help_text": "Set by moving the deal to a lost stage."},
+            "next_step": {"help_text": "The soonest planned activity's subject: plan one via /activities/."},
+            "next_step_date": {"help_text": "The soonest planned activity's day (instance time zone)."},
         }
 
 
@@ -183,9 +185,8 @@ class DealMoveFieldsSerializer(StrictMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Deal
-        fields = [
-            "amount", "currency", "expected_close_date", "company", "next_step", "next_step_date", "channel",
-        ]  # fmt: skip
+        # A next step is planned as an activity (POST /activities/), not typed in on the way.
+        fields = ["amount", "currency", "expected_close_date", "company", "channel"]
         validators: list[Any] = []
         extra_kwargs = {name: {"required": False} for name in fields}
 

@@ -10,7 +10,7 @@ from tandem.accounts.services import token_create
 
 
 @pytest.fixture
-def api():
+def api(db):
     """api(user) → an APIClient sending `Authorization: Bearer <secret>`; api() → anonymous."""
 
     def make(user: User | None = None, scope: str = ApiToken.Scope.WRITE) -> APIClient:

@@ -143,14 +143,14 @@ def test_rep_a_reads_updates_moves_and_deletes_own_deal(api, rep_a, deals, stage
 def test_head_updates_moves_and_deletes_team_deals(api, head_a, deals, stages):
     client = api(head_a)
 
-    patch = client.patch(detail(deals["A2"]), {"next_step": "Call"}, format="json")
+    patch = client.patch(detail(deals["A2"]), {"notes": "Call"}, format="json")
     move = client.post(move_url(deals["A2"]), {"stage": stages["Qualified"].pk}, format="json")
     delete = client.delete(detail(deals["A1"]))
 
     assert (patch.status_code, move.status_code, delete.status_code) == (200, 200, 204)
     deals["A2"].refresh_from_db()
     deals["A1"].refresh_from_db()
-    assert (deals["A2"].next_step, deals["A2"].stage_id) == ("Call", stages["Qualified"].pk)
+    assert (deals["A2"].notes, deals["A2"].stage_id) == ("Call", stages["Qualified"].pk)
     assert deals["A1"].deleted_at is not None
 
 
@@ -669,3 +669,16 @@ def test_deal_list_query_count_is_constant(api, admin, make_deal, make_company, 
 
     assert len(client.get(URL, {"page_size": 100}).json()["results"]) == 30
     assert with_three == with_thirty == 6  # token, two permission loads, deals, lines, contacts
+
+
+def test_the_next_step_is_read_only_it_mirrors_the_planned_activities(api, rep_a, deals):
+    deal = deals["A1"]
+    before = (deal.next_step, deal.next_step_date)
+
+    response = api(rep_a).patch(
+        detail(deal), {"next_step": "Typed", "next_step_date": "2030-01-01"}, format="json"
+    )
+
+    deal.refresh_from_db()
+    assert response.status_code == 200
+    assert (deal.next_step, deal.next_step_date) == before
