@@ -58,13 +58,19 @@ class InboundLeadView(ApiView):
             201: InboundLeadResultSerializer,
             202: InboundLeadResultSerializer,
             404: OpenApiResponse(ErrorSerializer, description="No active form with this key."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`duplicate_request`: this `Idempotency-Key` was already received for the form.",
+            ),
         },
         summary="Send a lead from another source",
         description=(
             "Stores the request, matches the contact by phone (E.164) or email (case-insensitive) or "
             "creates it (and its company), and opens a deal in the first stage of the form's pipeline, "
             "owned per the form's rule. 201: processed; 202: stored but not processed (e.g. no active "
-            "owner) — staff see it among the form's submissions. Needs a token with write scope."
+            "owner) — staff see it among the form's submissions. Needs a token with write scope. "
+            "Send an `Idempotency-Key` header (any unique text, e.g. your own lead id) to make retries "
+            "safe: a second request with the same key gets 409 `duplicate_request` and creates nothing."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -80,11 +86,15 @@ class InboundLeadView(ApiView):
                 "invalid", _("Send the form key as text."), fields={"form": [_("Send this as text.")]}
             )
         form = webform_for_inbound(key=key)
+        idempotency_key = request.headers.get("Idempotency-Key", "").strip()
+        if len(idempotency_key) > 100 or not idempotency_key.isprintable():
+            raise ApiError("invalid", _("Send an Idempotency-Key of at most 100 printable characters."))
         submission = lead_capture(
             form=form,
             source=LeadSubmission.Source.API,
             payload=payload,
             ip=request.META.get("REMOTE_ADDR") or None,
+            idempotency_key=idempotency_key,
         )
         if submission.status == LeadSubmission.Status.REJECTED:
             return error_response(submission.error_code, submission.error, 400, submission.field_errors)

@@ -128,6 +128,8 @@ class LeadSubmission(models.Model):
     utm_term = models.CharField(max_length=200, blank=True)
     utm_content = models.CharField(max_length=200, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # The sender's `Idempotency-Key` (inbound API): a replay of the same request is refused.
+    idempotency_key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(pgettext_lazy("field", "created"), default=timezone.now)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
     error_code = models.CharField(max_length=40, blank=True)
@@ -154,6 +156,13 @@ class LeadSubmission(models.Model):
     class Meta:
         verbose_name = _("lead submission")
         verbose_name_plural = _("lead submissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="leadsubmission_idempotent",
+            )
+        ]
         indexes = [
             models.Index(fields=["form", "-created_at", "-id"], name="leadsubmission_form_idx"),
             models.Index(fields=["-created_at", "-id"], name="leadsubmission_created_idx"),

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -26,7 +26,7 @@ from tandem.contacts.matching import contact_match
 from tandem.contacts.models import Company, Contact
 from tandem.contacts.normalize import company_name_key, email_key
 from tandem.contacts.services import EmailInput, PhoneInput, company_create, contact_create
-from tandem.core.errors import ApplicationError, PermissionDenied, ValidationError
+from tandem.core.errors import ApplicationError, Conflict, PermissionDenied, ValidationError
 from tandem.core.phones import InvalidPhone, parse_phone
 from tandem.deals.models import Deal
 from tandem.deals.services import ContactInput, deal_create
@@ -45,6 +45,12 @@ RATE_LIMIT = 10
 RATE_WINDOW_SECONDS = 600
 # The web-form endpoint refuses bodies larger than this (a lead is a few hundred bytes).
 MAX_BODY_BYTES = 16 * 1024
+
+
+class LeadReplayed(Conflict):
+    """The inbound API got the same `Idempotency-Key` twice: the first request stands."""
+
+    code = "duplicate_request"
 
 
 class LeadInvalid(ApplicationError):
@@ -285,6 +291,7 @@ def lead_capture(
     payload: dict[str, Any],
     ip: str | None = None,
     origin_allowed: bool = True,
+    idempotency_key: str = "",
 ) -> LeadSubmission:
     """Record a submission, then validate it and create or match the contact and a new deal.
 
@@ -295,9 +302,22 @@ def lead_capture(
     first open stage, owned per the form's rule; the owner is notified at once.
     """
     utm = {name: str(payload.get(name) or "")[:UTM_MAX_LENGTH] for name in UTM_FIELDS}
-    submission = LeadSubmission.objects.create(
-        form=form, source=source, payload=payload, ip=ip or None, **utm
-    )
+    try:
+        with transaction.atomic():
+            submission = LeadSubmission.objects.create(
+                form=form,
+                source=source,
+                payload=payload,
+                ip=ip or None,
+                idempotency_key=idempotency_key,
+                **utm,
+            )
+    except IntegrityError as error:
+        original = LeadSubmission.objects.filter(form=form, idempotency_key=idempotency_key).first()
+        raise LeadReplayed(
+            _("This request was already received (Idempotency-Key %(key)s).") % {"key": idempotency_key},
+            extra={"submission": original.pk if original else None},
+        ) from error
     payload = dict(payload)
     if source == LeadSubmission.Source.FORM:
         honeypot = payload.pop(HONEYPOT_FIELD, "")

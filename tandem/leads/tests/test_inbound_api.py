@@ -154,3 +154,27 @@ def test_unprocessable_lead_is_stored_and_answered_202(make_form, team_b, admin)
     assert response.status_code == 202
     assert response.json()["status"] == "failed"
     assert WebForm.objects.get(pk=form.pk).submissions.get().error_code == "no_owner"
+
+
+def test_a_replayed_request_with_the_same_idempotency_key_is_refused_and_creates_nothing(webform, admin):
+    client = _api(admin)
+    body = {"form": webform.key, "name": "Ivan Petrov", "phone": "0888 123 456"}
+
+    first = client.post(URL, body, format="json", headers={"Idempotency-Key": "shop-order-77"})
+    again = client.post(URL, body, format="json", headers={"Idempotency-Key": "shop-order-77"})
+    other = client.post(URL, body, format="json", headers={"Idempotency-Key": "shop-order-78"})
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 409, 201)
+    assert again.json()["error"]["code"] == "duplicate_request"
+    assert again.json()["error"]["submission"] == first.json()["submission"]
+    assert LeadSubmission.objects.count() == 2
+    assert Deal.objects.count() == 2
+
+
+def test_an_unprintable_idempotency_key_is_a_clear_400(webform, admin):
+    response = _api(admin).post(
+        URL, {"form": webform.key, "name": "Ivan"}, format="json", headers={"Idempotency-Key": "x" * 101}
+    )
+
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid")
+    assert LeadSubmission.objects.count() == 0
