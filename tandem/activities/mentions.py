@@ -128,3 +128,8 @@ def activity_mentions_notify(*, actor: User | None, activity: Activity) -> Menti
         if notification is not None:
             result.notified.append(user)
     return result
+
+
+def mentions_of(activity: Activity) -> MentionResult:
+    """Who the service call that just wrote `activity` notified (empty if it mentioned nobody)."""
+    return getattr(activity, "mentions", None) or MentionResult()

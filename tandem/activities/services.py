@@ -153,6 +153,14 @@ def _notify_assignee(actor: User | None, activity: Activity) -> None:
     )
 
 
+def _notify_mentioned(actor: User | None, activity: Activity) -> None:
+    """@mentions in the description notify those colleagues (once per activity and person), whichever
+    door the write came through; the result stays on the object for the caller to report."""
+    from tandem.activities.mentions import activity_mentions_notify
+
+    activity.mentions = activity_mentions_notify(actor=actor, activity=activity)  # type: ignore[attr-defined]
+
+
 def _require_add(actor: User | None) -> None:
     if actor is not None and not actor.has_perm("activities.add_activity"):
         raise PermissionDenied(_("You are not allowed to add activities."))
@@ -206,6 +214,7 @@ def activity_create(
     activity.save()
     _after_change(activity)
     _notify_assignee(actor, activity)
+    _notify_mentioned(actor, activity)
     event_emit("activity.created", activity, actor=actor)
     return activity
 
@@ -273,6 +282,7 @@ def activity_update(*, actor: User | None, activity: Activity, data: dict[str, A
         deal_next_step_refresh(old_deal)
     if activity.assignee_id != old_assignee_id:
         _notify_assignee(actor, activity)
+    _notify_mentioned(actor, activity)
     return activity
 
 
@@ -312,6 +322,7 @@ def activity_done(
     )
     event_emit("activity.done", activity, actor=actor)
     _after_change(activity)
+    _notify_mentioned(actor, activity)
     return activity
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tandem.accounts.roles import Role
 from tandem.accounts.services import user_create
-from tandem.activities.mentions import activity_mentions_notify, mentioned_users
+from tandem.activities.mentions import activity_mentions_notify, mentioned_users, mentions_of
 from tandem.activities.models import ActivityType
 from tandem.activities.services import activity_create, activity_update
 from tandem.notifications.models import Notification
@@ -75,7 +75,7 @@ def test_mentioned_colleagues_who_can_see_the_activity_are_notified_once(people,
     rita, hana, ravi, rob = people["rita"], people["hana"], people["ravi"], people["rob"]
     activity = _activity(rita, make_company(rita, "Acme"), "@Hana Head @Ravi Rep @Rob Reader @Rita Rep")
 
-    result = activity_mentions_notify(actor=rita, activity=activity)
+    result = mentions_of(activity)  # the service that wrote it notified them
     again = activity_mentions_notify(actor=rita, activity=activity)
 
     assert (result.notified, result.cannot_see) == ([hana, rob], [ravi])
@@ -92,20 +92,19 @@ def test_mentioned_colleagues_who_can_see_the_activity_are_notified_once(people,
 def test_a_mention_added_later_notifies_only_the_new_colleague(people, make_company):
     rita, ada = people["rita"], people["ada"]
     activity = _activity(rita, make_company(rita, "Acme"), "@Hana Head")
-    activity_mentions_notify(actor=rita, activity=activity)
 
     activity = activity_update(actor=rita, activity=activity, data={"description": "@Hana Head @Ada Admin"})
-    result = activity_mentions_notify(actor=rita, activity=activity)
 
-    assert result.notified == [ada]
+    assert mentions_of(activity).notified == [ada]
     assert Notification.objects.filter(kind="mention").count() == 2
 
 
-def test_a_trashed_activity_notifies_nobody(people, make_company):
+def test_a_trashed_activity_notifies_nobody_more(people, make_company):
     from tandem.activities.services import activity_trash
 
     rita = people["rita"]
-    activity = _activity(rita, make_company(rita, "Acme"), "@Hana Head")
+    activity = _activity(rita, make_company(rita, "Acme"), "@Hana Head @Ada Admin")
+    Notification.objects.all().delete()
     activity = activity_trash(actor=rita, activity=activity)
 
     assert activity_mentions_notify(actor=rita, activity=activity).notified == []

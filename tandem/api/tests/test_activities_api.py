@@ -1012,3 +1012,18 @@ def test_a_task_written_for_a_colleague_in_another_team_stays_in_the_authors_lis
 
     assert activity.delegated is True
     assert activity.pk in ids
+
+
+def test_a_mention_in_an_activity_created_through_the_api_notifies_the_colleague(api, rep_a, head_a, deals):
+    body = {
+        "type": kind("note").pk,
+        "subject": "Discount?",
+        "description": "@Hana Head can we go below list price?",
+        "deal": deals["A1"].pk,
+        "done_at": "2030-03-15T06:30:00Z",
+    }
+
+    response = api(rep_a).post(URL, body, format="json")
+
+    assert response.status_code == 201
+    assert Notification.objects.filter(recipient=head_a, kind="mention").count() == 1

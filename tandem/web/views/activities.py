@@ -34,7 +34,7 @@ from tandem.accounts.models import User
 from tandem.accounts.visibility import Scope, can, scope_for, scope_q
 from tandem.activities import services
 from tandem.activities.attachments import attachment_remove, attachments_add
-from tandem.activities.mentions import MentionResult, activity_mentions_notify
+from tandem.activities.mentions import MentionResult, mentions_of
 from tandem.activities.models import Activity, ActivityType, Attachment
 from tandem.activities.selectors import (
     activity_can_change,
@@ -415,7 +415,7 @@ def card_activities(request: AuthedRequest, kind: CardKind, pk: int) -> HttpResp
         return render_page(
             request, "web/activities/card.html", {"section": section}, fragment="section", status=422
         )
-    notices = _mention_notices(activity_mentions_notify(actor=user, activity=activity))
+    notices = _mention_notices(mentions_of(activity))
     if activity.is_done:
         text = _("Logged: %(subject)s.") % {"subject": activity.subject}
     else:
@@ -527,7 +527,7 @@ def activity_done(request: AuthedRequest, pk: int) -> HttpResponse:
             ),
         )
         if done is not None:
-            notices = _mention_notices(activity_mentions_notify(actor=user, activity=done))
+            notices = _mention_notices(mentions_of(done))
             text = _("Done: %(subject)s. What is the next step?") % {"subject": done.subject}
             return _answer_on_card(request, done, text=text, notices=notices, ask_next=True)
     return _action_form_page(request, "web/activities/done.html", activity, form)
@@ -618,7 +618,7 @@ def activity_edit(request: AuthedRequest, pk: int) -> HttpResponse:
             form, lambda: _update(user, form, activity, [a for a in attachments if a.pk in removed])
         )
         if saved is not None:
-            notices = _mention_notices(activity_mentions_notify(actor=user, activity=saved))
+            notices = _mention_notices(mentions_of(saved))
             messages.success(request, _("Changes saved."))
             _flash(request, notices)
             return redirect_to(request, reverse("activity_detail", args=[saved.pk]))
