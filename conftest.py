@@ -97,6 +97,20 @@ def make_contact(db):
     return make
 
 
+@pytest.fixture
+def make_deal(db):
+    """make_deal(owner, title, **data) → a deal in the first pipeline, through the real service."""
+    from tandem.deals.models import Pipeline
+    from tandem.deals.services import deal_create
+
+    pipeline = Pipeline.objects.order_by("position", "id").first()
+
+    def make(owner: User, title: str = "Deal", **data):
+        return deal_create(actor=owner, data={"title": title, "pipeline": pipeline, **data})
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def _default_sales_process(request):
     """Live-server tests flush every table, the data migrations' defaults included (pipelines,

@@ -14,8 +14,12 @@ def user_list(*, team: Team | None = None, role: str = "", query: str = "") -> Q
     Callers check `accounts.change_user` first: every user is visible to an administrator.
     """
     users = User.objects.select_related("team").order_by("full_name", "email", "id")
-    if team is not None:
-        users = users.filter(team=team)
+    return _narrowed(users, team_id=team.pk if team is not None else None, role=role, query=query)
+
+
+def _narrowed(users: QuerySet[User], *, team_id: int | None, role: str, query: str) -> QuerySet[User]:
+    if team_id is not None:
+        users = users.filter(team_id=team_id)
     if role:
         users = users.filter(role=role)
     if query.strip():
@@ -58,11 +62,4 @@ def user_directory(*, query: str = "", team: int | None = None, role: str = "") 
     Any authenticated user may call it; deactivated accounts are left out.
     """
     users = User.objects.filter(is_active=True).select_related("team")
-    if team is not None:
-        users = users.filter(team_id=team)
-    if role:
-        users = users.filter(role=role)
-    if query.strip():
-        fragment = query.strip()
-        users = users.filter(Q(email__icontains=fragment) | Q(full_name__icontains=fragment))
-    return users
+    return _narrowed(users, team_id=team, role=role, query=query)

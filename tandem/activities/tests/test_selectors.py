@@ -12,7 +12,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from tandem.accounts.models import User
-from tandem.activities.models import Activity, ActivityType
 from tandem.activities.selectors import (
     ActivityFilters,
     activities_for_card,
@@ -24,10 +23,11 @@ from tandem.activities.selectors import (
     planned_for_card,
     timeline_for_card,
 )
-from tandem.activities.services import activity_create, activity_trash
+from tandem.activities.services import activity_trash
+from tandem.activities.tests.helpers import add, kind
 from tandem.core.errors import PermissionDenied
-from tandem.deals.models import Deal, Pipeline
-from tandem.deals.services import deal_create, deal_update
+from tandem.deals.models import Deal
+from tandem.deals.services import deal_update
 
 SOFIA = zoneinfo.ZoneInfo("Europe/Sofia")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -45,24 +45,6 @@ NOW = local(3, 15, 9)  # Friday 15 March 2030, 09:00 in Sofia
 def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def make_deal(db):
-    pipeline = Pipeline.objects.order_by("position", "id").first()
-
-    def make(owner: User, title: str = "Deal", **data) -> Deal:
-        return deal_create(actor=owner, data={"title": title, "pipeline": pipeline, **data})
-
-    return make
-
-
-def kind(name: str) -> ActivityType:
-    return ActivityType.objects.get(kind=name)
-
-
-def add(actor: User, subject: str, type_kind: str = "call", **data) -> Activity:
-    return activity_create(actor=actor, type=kind(type_kind), subject=subject, **data)
 
 
 def subjects(activities) -> list[str]:

@@ -22,10 +22,9 @@ from tandem.activities.services import (
     activity_update,
     deal_next_step_refresh,
 )
+from tandem.activities.tests.helpers import kind
 from tandem.contacts.services import record_trash
 from tandem.core.errors import PermissionDenied, ValidationError
-from tandem.deals.models import Deal, Pipeline
-from tandem.deals.services import deal_create
 from tandem.history.models import Event
 from tandem.notifications.models import Notification
 
@@ -44,20 +43,6 @@ def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
 def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def make_deal(db):
-    pipeline = Pipeline.objects.order_by("position", "id").first()
-
-    def make(owner: User, title: str = "Deal", **data) -> Deal:
-        return deal_create(actor=owner, data={"title": title, "pipeline": pipeline, **data})
-
-    return make
-
-
-def kind(name: str) -> ActivityType:
-    return ActivityType.objects.get(kind=name)
 
 
 def plan(actor: User | None, subject: str = "Call back", type_kind: str = "call", **data) -> Activity:

@@ -13,12 +13,12 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tandem.accounts.models import ApiToken, User
+from tandem.accounts.models import ApiToken
 from tandem.activities.models import Activity, ActivityType, Outcome
-from tandem.activities.services import activity_create, activity_trash
+from tandem.activities.services import activity_trash
+from tandem.activities.tests.helpers import add, kind
 from tandem.contacts.services import record_trash
-from tandem.deals.models import Deal, Pipeline
-from tandem.deals.services import deal_create
+from tandem.deals.models import Deal
 from tandem.history.models import Event
 from tandem.notifications.models import Notification
 
@@ -48,24 +48,6 @@ def done_url(activity: Activity) -> str:
 def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def make_deal(db):
-    pipeline = Pipeline.objects.order_by("position", "id").first()
-
-    def make(owner: User, title: str = "Deal", **data) -> Deal:
-        return deal_create(actor=owner, data={"title": title, "pipeline": pipeline, **data})
-
-    return make
-
-
-def kind(name: str) -> ActivityType:
-    return ActivityType.objects.get(kind=name)
-
-
-def add(actor: User, subject: str, type_kind: str = "call", **data) -> Activity:
-    return activity_create(actor=actor, type=kind(type_kind), subject=subject, **data)
 
 
 @pytest.fixture

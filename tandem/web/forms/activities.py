@@ -275,7 +275,8 @@ class ActivityForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in ("deal", "contact", "company")}
 
     def create_arguments(self) -> dict[str, Any]:
-        """Keyword arguments of `activity_create` (without actor and the card's links)."""
+        """Keyword arguments of `activity_create` (without actor and the card's links), which are also
+        the `data` of `activity_update` for an edited activity."""
         data = self.cleaned_data
         arguments: dict[str, Any] = {
             "type": data["type"],
@@ -291,24 +292,6 @@ class ActivityForm(forms.Form):
         else:
             arguments.update(due_at=data["due_at"], remind_at=self.remind_at())
         return arguments
-
-    def update_data(self) -> dict[str, Any]:
-        """The `data` of `activity_update` for the edited activity."""
-        data = self.cleaned_data
-        values: dict[str, Any] = {
-            "type": data["type"],
-            "subject": data["subject"],
-            "description": data.get("description") or "",
-            "assignee": data["assignee"],
-            "duration_minutes": data.get("duration_minutes"),
-        }
-        if self.mode_value == MODE_LOG:
-            values.update(
-                done_at=data["done_at"], outcome=data.get("outcome"), direction=data.get("direction") or ""
-            )
-        else:
-            values.update(due_at=data["due_at"], remind_at=self.remind_at())
-        return values
 
     def add_service_error(self, error: Any) -> None:
         """Show what a service refused next to the fields it concerns (or above the form)."""

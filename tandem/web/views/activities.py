@@ -31,12 +31,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import Scope, can, scope_for, scope_q
+from tandem.accounts.visibility import can
 from tandem.activities import services
 from tandem.activities.attachments import attachment_remove, attachments_add
 from tandem.activities.mentions import MentionResult, mentions_of
 from tandem.activities.models import Activity, ActivityType, Attachment
 from tandem.activities.selectors import (
+    activities_changeable_ids,
     activity_can_change,
     activity_get_for_user,
     activity_types_active,
@@ -228,24 +229,6 @@ def _event_entry(entry: Any) -> CardEntry:
     )
 
 
-def changeable_ids(user: User, activities: list[Activity]) -> set[int]:
-    """Which of these activities `user` may change, in at most one query (no per-row checks)."""
-    if not activities or not user.is_active or not user.has_perm("activities.change_activity"):
-        return set()
-    mine = {item.pk for item in activities if user.pk in (item.author_id, item.assignee_id)}
-    scope = scope_for(user, Activity, "change")
-    if scope is Scope.ALL:
-        return {item.pk for item in activities}
-    rest = [item.pk for item in activities if item.pk not in mine]
-    if scope is Scope.TEAM and rest:
-        mine |= set(
-            Activity.objects.filter(
-                scope_q(user, Activity, "change", owner="assignee"), pk__in=rest
-            ).values_list("pk", flat=True)
-        )
-    return mine
-
-
 def _is_open_deal(record: Model) -> bool:
     return isinstance(record, Deal) and record.stage.kind == Stage.Kind.OPEN
 
@@ -327,7 +310,7 @@ def build_section(
         types=list(activity_types_active()),
         type_filter=type_filter,
         form=form,
-        changeable=changeable_ids(user, shown),
+        changeable=activities_changeable_ids(user=user, activities=shown),
         no_next_step=_is_open_deal(record) and not planned,
         after=after,
         notices=notices or [],
@@ -634,7 +617,7 @@ def activity_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def _update(user: User, form: ActivityForm, activity: Activity, removed: list[Attachment]) -> Activity:
     with transaction.atomic():
-        saved = services.activity_update(actor=user, activity=activity, data=form.update_data())
+        saved = services.activity_update(actor=user, activity=activity, data=form.create_arguments())
         for attachment in removed:
             attachment_remove(actor=user, attachment=attachment)
         files = form.files_to_attach()

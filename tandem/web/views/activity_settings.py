@@ -3,12 +3,9 @@ count in with its holidays, and each pipeline's untouched-lead thresholds (on th
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -33,25 +30,13 @@ from tandem.web.forms.planning import (
 )
 from tandem.web.forms.sales import add_service_error
 from tandem.web.views import sales_settings
-from tandem.web.views.records import AuthedRequest, forbidden, render_page
+from tandem.web.views.records import AuthedRequest, render_page
 
 SETTINGS_PERMISSION = "activities.change_activitytype"
 HOLIDAYS_SHOWN = 200
 
 
-def settings_admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous visitors go to the login page; signed-in users without the permission get a 403."""
-
-    @functools.wraps(view)
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm(SETTINGS_PERMISSION):
-            return forbidden(request, _("Only administrators can change the sales process settings."))
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as error:
-            return forbidden(request, error.message)
-
-    return login_required(wrapper)
+settings_admin = sales_settings.admin_only(SETTINGS_PERMISSION)
 
 
 def _messages(error: DjangoValidationError | ApplicationError) -> list[str]:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import Scope, scope_for, scope_q
+from tandem.accounts.visibility import Scope, scope_for
 from tandem.activities.calendar_feed import (
     calendar_feed_authenticate,
     calendar_feed_create,
@@ -37,6 +37,7 @@ from tandem.activities.calendar_feed import (
 )
 from tandem.activities.models import Activity
 from tandem.activities.selectors import (
+    activities_changeable_ids,
     activity_get_for_user,
     calendar_items,
     card_of,
@@ -89,20 +90,6 @@ def switch_users(actor: User) -> list[User]:
     return list(day_viewable_users(actor=actor).order_by("full_name", "email"))
 
 
-def changeable_ids(actor: User, activities: list[Activity]) -> set[int]:
-    """Which of the fetched activities the actor may change, in at most one query."""
-    if not activities or not actor.is_active or not actor.has_perm("activities.change_activity"):
-        return set()
-    allowed = {item.pk for item in activities if actor.pk in (item.author_id, item.assignee_id)}
-    rest = [item.pk for item in activities if item.pk not in allowed]
-    if not rest:
-        return allowed
-    if scope_for(actor, Activity, "change") is Scope.ALL:
-        return allowed | set(rest)
-    in_scope = Activity.objects.filter(scope_q(actor, Activity, "change", owner="assignee"), pk__in=rest)
-    return allowed | set(in_scope.values_list("pk", flat=True))
-
-
 def card_url(activity: Activity) -> str:
     if activity.deal_id:
         return reverse("deal_detail", args=[activity.deal_id])
@@ -145,7 +132,7 @@ def _day_context(request: AuthedRequest, day_user: User, **extra: Any) -> dict[s
     ):
         sections.append((key, title, rows[:DAY_SECTION_SIZE], len(rows) > DAY_SECTION_SIZE))
     items = [item for _key, _title, rows, _more in sections for item in rows]
-    _decorate(items, changeable_ids(actor, items))
+    _decorate(items, activities_changeable_ids(user=actor, activities=items))
     user_query = _user_query(day_user, actor)
     # Each row has the same menus: build their addresses and the quick choices once, not per row.
     suffix = f"?{urlencode({'user': user_query})}" if user_query else ""
@@ -334,7 +321,7 @@ def calendar_page(request: AuthedRequest) -> HttpResponse:
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
     end = timezone.make_aware(datetime.datetime.combine(after, datetime.time.min))
     items = calendar_items(actor=actor, start=start, end=end, assignee=calendar_user)
-    _decorate(items, changeable_ids(actor, items))
+    _decorate(items, activities_changeable_ids(user=actor, activities=items))
     days = [
         (day, list(group))
         for day, group in itertools.groupby(items, key=lambda item: timezone.localdate(item.due_at))
@@ -410,7 +397,7 @@ def calendar_events(request: HttpRequest) -> HttpResponse:
     items = calendar_items(
         actor=actor, start=form.cleaned_data["start"], end=form.cleaned_data["end"], assignee=calendar_user
     )
-    changeable = changeable_ids(actor, items)
+    changeable = activities_changeable_ids(user=actor, activities=items)
     show_assignee = calendar_user is None
     events = [_event(item, editable=item.pk in changeable, show_assignee=show_assignee) for item in items]
     return JsonResponse(events, safe=False)

@@ -44,19 +44,26 @@ from tandem.web.views.records import AuthedRequest, forbidden, render_page
 SETTINGS_PERMISSION = "deals.change_pipeline"
 
 
-def settings_admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous visitors go to the login page; signed-in users without the permission get a 403."""
+def admin_only(permission: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A settings view for holders of `permission`: anonymous visitors go to the login page, other
+    signed-in users (and services refusing them) get a 403."""
 
-    @functools.wraps(view)
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.has_perm(SETTINGS_PERMISSION):
-            return forbidden(request, _("Only administrators can change the sales process settings."))
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as error:
-            return forbidden(request, error.message)
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perm(permission):
+                return forbidden(request, _("Only administrators can change the sales process settings."))
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied as error:
+                return forbidden(request, error.message)
 
-    return login_required(wrapper)
+        return login_required(wrapper)
+
+    return decorate
+
+
+settings_admin = admin_only(SETTINGS_PERMISSION)
 
 
 @dataclass(frozen=True)
