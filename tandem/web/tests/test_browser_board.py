@@ -141,7 +141,8 @@ def test_rep_moves_a_deal_without_dragging_through_the_cards_menu(login, live_se
     make_deal(rep_a, "Keyboard deal", amount="700.00")
     page = login(rep_a)
     page.set_viewport_size({"width": 1600, "height": 900})
-    page.get_by_role("link", name="Deals", exact=True).click()
+    # goto waits for the load event: htmx (a deferred script) must be running to fetch the menu.
+    page.goto(f"{live_server.url}/deals/board/")
 
     card = _column(page, "New request").locator("article", has_text="Keyboard deal")
     card.get_by_label("Move to…").first.click()
