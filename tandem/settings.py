@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "tandem.notifications",
     "tandem.leads",
     "tandem.webhooks",
+    "tandem.imports",
+    "tandem.exports",
+    "tandem.merges",
     "tandem.api",
     "tandem.web",
 ]

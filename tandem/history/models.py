@@ -22,6 +22,10 @@ class Event(models.Model):
         SHARED = "shared", pgettext_lazy("timeline", "shared")
         REASSIGNED = "reassigned", pgettext_lazy("timeline", "reassigned")
         NOTIFIED = "notified", pgettext_lazy("timeline", "notified")
+        IMPORTED = "imported", pgettext_lazy("timeline", "imported")
+        IMPORT_UNDONE = "import_undone", pgettext_lazy("timeline", "import undone")
+        MERGED = "merged", pgettext_lazy("timeline", "merged")
+        UNMERGED = "unmerged", pgettext_lazy("timeline", "merge undone")
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

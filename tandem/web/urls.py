@@ -12,4 +12,7 @@ urlpatterns = [
     path("", include("tandem.web.urls_planning")),
     path("", include("tandem.web.urls_webforms")),
     path("", include("tandem.web.urls_webhooks")),
+    path("", include("tandem.web.urls_imports")),
+    path("", include("tandem.web.urls_exports")),
+    path("", include("tandem.web.urls_merges")),
 ]
