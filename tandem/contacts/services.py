@@ -397,6 +397,7 @@ def record_restore(*, actor: User | None, record: Record) -> Record:
         record.deleted_at = None
         record.save(update_fields=["deleted_at"])
         event_record(actor=actor, action=Event.Action.RESTORED, target=record, parent=_parent(record))
+        event_emit(f"{record._meta.model_name}.updated", record, actor=actor)
     return record
 
 
@@ -431,6 +432,7 @@ def records_reassign(*, actor: User, queryset: QuerySet[Record], owner: User) ->
             parent=_parent(row),
             changes=[{"field": "owner", "old": str(row.owner), "new": str(owner)}],
         )
+        event_emit(f"{row._meta.model_name}.updated", row, actor=actor)
     queryset.model.objects.filter(pk__in=[row.pk for row in changed]).update(owner=owner, updated_at=now)
     return len(changed)
 
@@ -453,6 +455,7 @@ def records_tag(*, actor: User, queryset: QuerySet[Record], tag: Tag) -> int:
             parent=_parent(row),
             changes=[{"field": "tags", "old": None, "new": tag.name}],
         )
+        event_emit(f"{row._meta.model_name}.updated", row, actor=actor)
     return len(new_rows)
 
 

@@ -420,6 +420,7 @@ def deal_take(*, actor: User, deal: Deal) -> Deal:
             parent=deal.company,
             changes=[{"field": "owner", "old": old_owner, "new": str(actor)}],
         )
+        event_emit("deal.updated", deal, actor=actor)
     return deal
 
 
@@ -445,6 +446,7 @@ def deal_restore(*, actor: User | None, deal: Deal) -> Deal:
         deal.deleted_at = None
         deal.save(update_fields=["deleted_at"])
         event_record(actor=actor, action=Event.Action.RESTORED, target=deal, parent=deal.company)
+        event_emit("deal.updated", deal, actor=actor)
     return deal
 
 
@@ -571,6 +573,7 @@ def deals_reassign(*, actor: User, queryset: Any, owner: User) -> int:
             parent=row.company,
             changes=[{"field": "owner", "old": str(row.owner), "new": str(owner)}],
         )
+        event_emit("deal.updated", row, actor=actor)
     Deal.objects.filter(pk__in=[row.pk for row in changed]).update(owner=owner, updated_at=timezone.now())
     return len(changed)
 

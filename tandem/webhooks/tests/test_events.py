@@ -140,3 +140,37 @@ def test_activities_announce_created_and_done(
         "call",
     )
     assert done["done_at"] is not None
+
+
+def test_bulk_actions_take_and_restore_announce_updates(
+    receiver, make_webhook, admin, rep_a, make_contact, django_capture_on_commit_callbacks
+):
+    from tandem.contacts.models import Contact
+    from tandem.contacts.services import record_restore, records_reassign, records_tag, tag_get_or_create
+    from tandem.deals.models import Deal
+    from tandem.deals.services import deal_restore, deal_take, deals_reassign
+
+    make_webhook(receiver.url, ["contact.updated", "deal.updated"], allow_private_network=True)
+    contact = make_contact(admin)
+    deal = make_deal(admin)
+    Deal.objects.filter(pk=deal.pk).update(taken_at=None)
+    tag = tag_get_or_create(actor=admin, name="vip")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        records_reassign(actor=admin, queryset=Contact.objects.filter(pk=contact.pk), owner=rep_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        records_tag(actor=admin, queryset=Contact.objects.filter(pk=contact.pk), tag=tag)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_trash(actor=admin, record=contact)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_restore(actor=admin, record=contact)
+    with django_capture_on_commit_callbacks(execute=True):
+        deals_reassign(actor=admin, queryset=Deal.objects.filter(pk=deal.pk), owner=rep_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_take(actor=admin, deal=deal)
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_trash(actor=admin, deal=deal)
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_restore(actor=admin, deal=deal)
+
+    assert _events(receiver) == ["contact.updated"] * 3 + ["deal.updated"] * 3
