@@ -19,6 +19,7 @@ ALIASES = {
     "createuser": "createuser",
     "demo": "demo",
     "token": "token",
+    "import": "tandem_import",
 }
 
 

@@ -170,6 +170,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("TANDEM_MAX_BODY_BYTES", 5 * 1024 * 1024, 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # Largest file accepted as an activity attachment (a call recording, a signed contract).
 TANDEM_MAX_UPLOAD_BYTES = env.int("TANDEM_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Client files to import (CSV/XLSX/XLS/ODS) may be far larger than attachments: a million rows.
+TANDEM_MAX_IMPORT_BYTES = env.int("TANDEM_MAX_IMPORT_BYTES", 500 * 1024 * 1024, minimum=1024)
+TANDEM_IMPORT_BATCH_ROWS = env.int("TANDEM_IMPORT_BATCH_ROWS", 1000, minimum=1)
+# An import (or undo) whose worker has not reported for this long is taken as dead: continued by the
+# periodic job, or by the person with "Continue" / "Undo".
+TANDEM_IMPORT_STALLED_SECONDS = env.int("TANDEM_IMPORT_STALLED_SECONDS", 180, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -243,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "tandem.deals.models.Stage.Kind",
         "ActivityKindEnum": "tandem.activities.models.ActivityType.Kind",
         "NotificationKindEnum": "tandem.notifications.models.Notification.Kind",
+        "ImportStatusEnum": "tandem.imports.models.ImportJob.Status",
     },
 }
 

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from tandem.api import views, views_activities, views_deals, views_inbound
+from tandem.api import views, views_activities, views_deals, views_imports, views_inbound
 from tandem.api.errors import not_found
 
 router = SimpleRouter()
@@ -16,6 +16,7 @@ router.register("currencies", views_deals.CurrencyViewSet, basename="api_currenc
 router.register("activities", views_activities.ActivityViewSet, basename="api_activity")
 router.register("notifications", views_activities.NotificationViewSet, basename="api_notification")
 router.register("users", views.UserViewSet, basename="api_user")
+router.register("imports", views_imports.ImportViewSet, basename="api_import")
 for prefix, viewset in {
     **views.REFERENCE_VIEWSETS,
     **views_deals.DEAL_REFERENCE_VIEWSETS,

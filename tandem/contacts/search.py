@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tandem.contacts.models import Company, Contact, Email, Phone
-from tandem.core.phones import ParsedPhone
+from tandem.core.phones import search_tokens
 from tandem.search.backends import Kind, index_many, remove
 
 
-def _phone_words(phones: list[Phone]) -> list[str]:
+def _phone_words(phones: Iterable[str]) -> list[str]:
     words: list[str] = []
-    for phone in phones:
-        words += ParsedPhone(raw=phone.raw, e164=phone.e164, extension=phone.extension).search_tokens()
+    for e164 in phones:
+        words += search_tokens(e164)
     return words
 
 
-def company_document(company: Company, phones: list[Phone], emails: list[Email]) -> str:
+def company_text(company: Company, phones: Iterable[str], emails: Iterable[str]) -> str:
+    """The searchable text of a company with these E.164 phones and email addresses."""
     parts = [company.name, company.legal_form, company.tax_id, company.website]
-    parts += [email.address for email in emails] + _phone_words(phones)
+    parts += [*emails, *_phone_words(phones)]
     return " ".join(part for part in parts if part)
+
+
+def contact_text(contact: Contact, company_name: str, phones: Iterable[str], emails: Iterable[str]) -> str:
+    parts = [str(contact), contact.position, company_name]
+    parts += [*emails, *_phone_words(phones)]
+    return " ".join(part for part in parts if part)
+
+
+def company_document(company: Company, phones: list[Phone], emails: list[Email]) -> str:
+    return company_text(company, [phone.e164 for phone in phones], [email.address for email in emails])
 
 
 def contact_document(contact: Contact, company_name: str, phones: list[Phone], emails: list[Email]) -> str:
-    parts = [str(contact), contact.position, company_name]
-    parts += [email.address for email in emails] + _phone_words(phones)
-    return " ".join(part for part in parts if part)
+    return contact_text(
+        contact, company_name, [phone.e164 for phone in phones], [email.address for email in emails]
+    )
 
 
 def company_reindex(company: Company) -> None:

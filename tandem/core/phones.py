@@ -35,19 +35,34 @@ class ParsedPhone:
         return str(phonenumbers.national_significant_number(number))
 
     def search_tokens(self) -> list[str]:
-        """Digit strings under which this number is found: E.164, as dialled nationally, and bare NSN.
-
-        The national form carries the country's own trunk prefix (0 in BG/GB, 8 in RU).
-        """
-        number = phonenumbers.parse(self.e164)
-        nsn = str(phonenumbers.national_significant_number(number))
-        national = _DIGITS.sub(
-            "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        )
-        return list(dict.fromkeys([self.e164.lstrip("+"), national, nsn]))
+        return list(search_tokens(self.e164))
 
     def display(self) -> str:
         return display_phone(self.e164, self.extension)
+
+
+_TOKENS: dict[str, tuple[str, ...]] = {}
+_TOKENS_KEPT = 100_000
+
+
+def _tokens(number: phonenumbers.PhoneNumber, e164: str) -> tuple[str, ...]:
+    nsn = str(phonenumbers.national_significant_number(number))
+    national = _DIGITS.sub("", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+    tokens = tuple(dict.fromkeys([e164.lstrip("+"), national, nsn]))
+    if len(_TOKENS) >= _TOKENS_KEPT:
+        _TOKENS.clear()
+    _TOKENS[e164] = tokens
+    return tokens
+
+
+def search_tokens(e164: str) -> tuple[str, ...]:
+    """Digit strings under which a number is found: E.164, as dialled nationally, and bare NSN.
+
+    The national form carries the country's own trunk prefix (0 in BG/GB, 8 in RU). `parse_phone`
+    leaves them in a bounded cache, so indexing a number just parsed (an import) parses it once.
+    """
+    tokens = _TOKENS.get(e164)
+    return tokens if tokens is not None else _tokens(phonenumbers.parse(e164), e164)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -88,6 +103,8 @@ def parse_phone(raw: str, region: str | None = None) -> ParsedPhone:
     if number.extension and not extension:
         extension = str(number.extension)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if e164 not in _TOKENS:
+        _tokens(number, e164)
     return ParsedPhone(raw=raw.strip(), e164=e164, extension=extension)
 
 

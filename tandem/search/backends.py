@@ -35,14 +35,15 @@ def _is_sqlite() -> bool:
     return connection.vendor == "sqlite"
 
 
-def index_many(kind: Kind, documents: list[tuple[int, str]]) -> None:
-    """Insert or replace the searchable text of many records of one kind."""
+def index_many(kind: Kind, documents: list[tuple[int, str]], *, new: bool = False) -> None:
+    """Insert or replace the searchable text of many records of one kind (`new`: none is indexed yet)."""
     if not documents:
         return
     rows = [(_doc_id(kind, object_id), fold(text)) for object_id, text in documents]
     with connection.cursor() as cursor:
         if _is_sqlite():
-            cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(row[0],) for row in rows])
+            if not new:
+                cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(row[0],) for row in rows])
             cursor.executemany("INSERT INTO search_fts(rowid, body) VALUES (%s, %s)", rows)
         else:
             cursor.executemany(
@@ -57,9 +58,16 @@ def index_one(kind: Kind, object_id: int, text: str) -> None:
 
 
 def remove(kind: Kind, object_id: int) -> None:
+    remove_many(kind, [object_id])
+
+
+def remove_many(kind: Kind, object_ids: list[int]) -> None:
     table, key = ("search_fts", "rowid") if _is_sqlite() else ("search_document", "id")
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE {key} = %s", [_doc_id(kind, object_id)])  # noqa: S608
+        cursor.executemany(
+            f"DELETE FROM {table} WHERE {key} = %s",  # noqa: S608
+            [(_doc_id(kind, object_id),) for object_id in object_ids],
+        )
 
 
 def query_words(query: str) -> list[str]:

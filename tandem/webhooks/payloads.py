@@ -108,6 +108,19 @@ def _activity(activity: Activity) -> dict[str, Any]:
     }
 
 
+def _import(job: Any) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "file": job.filename,
+        "created_by": _user(job.created_by),
+        "counts": job.counts,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "url": _url(f"/imports/{job.pk}/"),
+    }
+
+
 SERIALIZERS: dict[str, tuple[Callable[[Any], dict[str, Any]], tuple[str, ...]]] = {
     "contacts.company": (_company, ("owner",)),
     "contacts.contact": (_contact, ("owner", "company")),
@@ -116,6 +129,7 @@ SERIALIZERS: dict[str, tuple[Callable[[Any], dict[str, Any]], tuple[str, ...]]] 
         ("pipeline", "stage", "company", "owner", "channel", "lost_reason"),
     ),
     "activities.activity": (_activity, ("type", "deal", "contact", "company", "assignee", "outcome")),
+    "imports.importjob": (_import, ("created_by",)),
 }
 
 

@@ -38,6 +38,11 @@ def test_schema_is_valid_openapi(db):
         "/api/v1/deals/{id}/",
         "/api/v1/deals/{id}/move/",
         "/api/v1/deals/{id}/take/",
+        "/api/v1/imports/",
+        "/api/v1/imports/{id}/",
+        "/api/v1/imports/{id}/resume/",
+        "/api/v1/imports/{id}/start/",
+        "/api/v1/imports/{id}/undo/",
         "/api/v1/inbound/lead/",  # views_inbound.py (the web forms and inbound leads task)
         "/api/v1/industries/",
         "/api/v1/industries/{id}/",
