@@ -27,6 +27,7 @@ from tandem.accounts.visibility import scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.contacts.normalize import company_name_key
 from tandem.contacts.search import company_text, contact_text
+from tandem.contacts.services import COMPANY_FIELDS, CONTACT_FIELDS
 from tandem.core.phones import ParsedPhone
 from tandem.history.models import Event
 from tandem.imports import reader
@@ -44,34 +45,6 @@ from tandem.imports.references import References
 from tandem.imports.rows import Issue, RowData, RowReader
 from tandem.search.backends import Kind, index_many
 
-COMPANY_FIELDS = [
-    "name",
-    "legal_form",
-    "tax_id",
-    "website",
-    "address",
-    "delivery_address",
-    "needs",
-    "notes",
-    "industry",
-    "category",
-    "channel",
-    "owner",
-]
-CONTACT_FIELDS = [
-    "first_name",
-    "middle_name",
-    "last_name",
-    "company",
-    "position",
-    "role",
-    "birthday",
-    "interests",
-    "marketing_consent",
-    "notes",
-    "channel",
-    "owner",
-]
 MODEL_KIND = {Company: ImportChange.Kind.COMPANY, Contact: ImportChange.Kind.CONTACT}
 
 

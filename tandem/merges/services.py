@@ -29,6 +29,7 @@ from tandem.accounts.visibility import can
 from tandem.activities.models import Activity
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.contacts.search import company_reindex, contact_reindex
+from tandem.contacts.services import COMPANY_FIELDS, CONTACT_FIELDS
 from tandem.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from tandem.core.events import event_emit
 from tandem.deals.models import Deal, DealContact
@@ -39,35 +40,9 @@ from tandem.merges.models import DuplicateCandidate, DuplicateScan, Merge, Recor
 
 Record = TypeVar("Record", Company, Contact)
 
-CONTACT_MERGE_FIELDS = [
-    "first_name",
-    "middle_name",
-    "last_name",
-    "company",
-    "position",
-    "role",
-    "channel",
-    "birthday",
-    "messengers",
-    "interests",
-    "preferences",
-    "marketing_consent",
-    "notes",
-    "owner",
-]
-COMPANY_MERGE_FIELDS = [
-    "name",
-    "tax_id",
-    "industry",
-    "category",
-    "channel",
-    "website",
-    "address",
-    "delivery_address",
-    "needs",
-    "notes",
-    "owner",
-]
+CONTACT_MERGE_FIELDS = CONTACT_FIELDS
+# legal_form travels with the name (TRAVELS_WITH).
+COMPANY_MERGE_FIELDS = [name for name in COMPANY_FIELDS if name != "legal_form"]
 # Fields that only make sense together with the chosen one.
 TRAVELS_WITH = {"name": ["legal_form", "name_key"], "marketing_consent": ["marketing_consent_at"]}
 RELINK_CHUNK = 5000
