@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "tandem.imports",
     "tandem.exports",
     "tandem.merges",
+    "tandem.analytics",
     "tandem.api",
     "tandem.web",
 ]

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("tandem.web.urls_imports")),
     path("", include("tandem.web.urls_exports")),
     path("", include("tandem.web.urls_merges")),
+    path("", include("tandem.web.urls_analytics")),
 ]
