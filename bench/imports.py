@@ -32,22 +32,25 @@ POSITIONS = ["Управител", "Счетоводител", "Снабдите
 FORMS = ["ООД", "ЕООД", "АД", "ЕТ", ""]
 
 
-def _existing_phones(limit: int) -> list[str]:
+def _existing_people(limit: int) -> list[tuple[str, str]]:
+    """(E.164 phone, full name) of contacts in the database, spread over the whole table."""
     import django
 
     django.setup()
+    from django.db.models import Max
+
     from tandem.contacts.models import Phone
 
-    return list(
-        Phone.objects.filter(contact__isnull=False).order_by("?").values_list("e164", flat=True)[:limit]
+    top = Phone.objects.aggregate(top=Max("id"))["top"] or 0
+    step = max(1, top // limit)
+    phones = Phone.objects.filter(contact__isnull=False, id__in=range(1, top + 1, step)).select_related(
+        "contact"
     )
+    return [(phone.e164, f"{phone.contact.first_name} {phone.contact.last_name}") for phone in phones[:limit]]
 
 
-def _phone(rng: random.Random, existing: list[str], n: int) -> str:
-    roll = rng.random()
-    if existing and roll < 0.10:
-        return existing[n % len(existing)]
-    if roll < 0.12:
+def _phone(rng: random.Random, n: int) -> str:
+    if rng.random() < 0.02:
         return f"12{n % 1000}"  # not a number: reported, kept in the notes
     number = 888_000_000 + n
     style = n % 4
@@ -60,7 +63,7 @@ def _phone(rng: random.Random, existing: list[str], n: int) -> str:
     return f"0{number}"
 
 
-def rows(count: int, existing: list[str], seed: int = 7):
+def rows(count: int, existing: list[tuple[str, str]], seed: int = 7):
     rng = random.Random(seed)
     for n in range(count):
         if n % 100 == 99:
@@ -69,19 +72,22 @@ def rows(count: int, existing: list[str], seed: int = 7):
         person = n - 1 if n % 20 == 19 else n  # 5%: the previous person again (another row of theirs)
         company = person // 3
         first, last = FIRST[person % len(FIRST)], LAST[person * 7 % len(LAST)]
+        name, phone = f"{first} {last} {person}", _phone(rng, person)
+        if existing and person % 10 == 3:  # 10%: someone already in the database
+            phone, name = existing[person % len(existing)]
         yield [
             f"Фирма {company} {FORMS[company % len(FORMS)]}".strip(),
             str(100_000_000 + company) if company % 4 else "",
-            f"{first} {last} {person}",
+            name,
             POSITIONS[person % len(POSITIONS)],
-            _phone(rng, existing, person),
+            phone,
             f"person{person}@firma{company}.bg",
             f"гр. София, ул. {company % 300} № {person % 50}",
             "" if n % 7 else "клиент от изложение",
         ]
 
 
-def write_file(path: Path, count: int, existing: list[str]) -> None:
+def write_file(path: Path, count: int, existing: list[tuple[str, str]]) -> None:
     if path.suffix == ".csv":
         with path.open("w", encoding="cp1251", newline="") as output:
             writer = csv.writer(output, delimiter=";")
@@ -121,14 +127,14 @@ def main() -> None:
     parser.add_argument("--no-dry-run", action="store_true")
     arguments = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tandem.settings")
-    existing = _existing_phones(20_000)
+    existing = _existing_people(20_000)
     directory = Path(tempfile.mkdtemp(prefix="tandem-bench-import-"))
     path = directory / f"clients.{arguments.format}"
     started = time.perf_counter()
     write_file(path, arguments.rows, existing)
     size = path.stat().st_size / 1e6
     print(f"file: {path} ({size:.1f} MB, {arguments.rows} rows) in {time.perf_counter() - started:.1f} s")
-    print(f"{len(existing)} phones of existing contacts reused in ~10% of the rows")
+    print(f"{len(existing)} people of the database (phone and name) in ~10% of the rows")
     results = {}
     if not arguments.no_dry_run:
         report, seconds, rss = run_child(
