@@ -8,9 +8,12 @@ the import's transaction holds the database's write lock), so new rows can be li
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import operator
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.fields.json import JSONField
@@ -37,15 +40,21 @@ def allocate_ids(model: type[Model], count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _adapter(field: Field) -> Callable[[Any], Any]:
+def _adapter(field: Field) -> Callable[[Any], Any] | None:
+    """How a value of `field` becomes a driver parameter; None when it already is one."""
     if isinstance(field, JSONField):
-        return lambda value: field.get_db_prep_save(value, connection)
+        return json_text
     internal = field.get_internal_type()
     if internal == "DateTimeField":
         return connection.ops.adapt_datetimefield_value
     if internal == "DateField":
         return connection.ops.adapt_datefield_value
-    return lambda value: value
+    return None
+
+
+def json_text(value: Any) -> str | None:
+    """A JSON column's value as text (the INSERT casts it on PostgreSQL)."""
+    return None if value is None else json.dumps(value, cls=DjangoJSONEncoder)
 
 
 def insert_models(model: type[Model], objects: Sequence[Model]) -> None:
@@ -53,25 +62,34 @@ def insert_models(model: type[Model], objects: Sequence[Model]) -> None:
     if not objects:
         return
     fields = model._meta.concrete_fields
-    adapters = [(field.attname, _adapter(field)) for field in fields]
-    rows = [tuple(adapt(getattr(obj, name)) for name, adapt in adapters) for obj in objects]
-    insert_rows(model, [field.column for field in fields], rows)
+    values = operator.attrgetter(*[field.attname for field in fields])
+    adapters = [(index, adapt) for index, field in enumerate(fields) if (adapt := _adapter(field))]
+    rows = []
+    for obj in objects:
+        row = list(values(obj))
+        for index, adapt in adapters:
+            row[index] = adapt(row[index])
+        rows.append(tuple(row))
+    json_columns = {field.column for field in fields if isinstance(field, JSONField)}
+    insert_rows(model, [field.column for field in fields], rows, json_columns=json_columns)
 
 
-def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """INSERT ready values (already adapted for the database) into `model`'s table."""
+def insert_rows(
+    model: type[Model],
+    columns: list[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    json_columns: Collection[str] = (),
+) -> None:
+    """INSERT ready values (already adapted for the database; JSON columns as text) into `model`'s table."""
     if not rows:
         return
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
-    marks = ", ".join(["%s"] * len(columns))
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    marks = ", ".join(f"%s{cast}" if column in json_columns else "%s" for column in columns)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608
             rows,
         )
-
-
-def json_value(model: type[Model], field_name: str) -> Callable[[Any], Any]:
-    """The adapter of one JSON column, for rows built by hand."""
-    return _adapter(model._meta.get_field(field_name))  # type: ignore[arg-type]

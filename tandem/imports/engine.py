@@ -31,7 +31,7 @@ from tandem.contacts.services import COMPANY_FIELDS, CONTACT_FIELDS
 from tandem.core.phones import ParsedPhone
 from tandem.history.models import Event
 from tandem.imports import reader
-from tandem.imports.bulk import allocate_ids, insert_models, insert_rows, json_value
+from tandem.imports.bulk import allocate_ids, insert_models, insert_rows, json_text
 from tandem.imports.matching import (
     EMAIL_NAME_SCORE,
     PHONE_NAME_SCORE,
@@ -134,6 +134,7 @@ class ImportRun:
                 self.ours[Company if kind == ImportChange.Kind.COMPANY else Contact].add(object_id)
         self.may_change: dict[type[Model], set[int]] = {Company: set(), Contact: set()}
         self.known: dict[tuple[type[Model], int], tuple[set[str], set[str], set[int]]] = {}
+        self.seen: set[tuple[type[Model], int]] = set()  # existing records rows of earlier batches named
 
     # --- the loop ----------------------------------------------------------------------------------
 
@@ -188,6 +189,7 @@ class ImportRun:
         self._load_changeable(found)
         self._load_known()
         self.local: dict[str, Planned] = {}
+        self.seen_now: set[tuple[type[Model], int]] = set()
         self.planned: dict[tuple[type[Model], int], Planned] = {}
         self.new: list[Planned] = []
         for data in rows:
@@ -199,7 +201,12 @@ class ImportRun:
             if data.warnings:
                 self.counts["warnings"] += 1
                 issues += [self._issue(warning) for warning in data.warnings]
-        updated = [p for p in self.planned.values() if not p.ours and p.has_changes]
+        updated = [
+            p
+            for p in self.planned.values()
+            if not p.ours and p.has_changes and (type(p.obj), p.obj.pk) not in self.seen
+        ]
+        self.seen |= self.seen_now
         for planned in self.new:
             self.counts["companies_created" if planned.is_company else "contacts_created"] += 1
         for planned in updated:
@@ -243,10 +250,11 @@ class ImportRun:
                 self.known[(model, object_id)][2].add(tag_id)
 
     def _load_changeable(self, found: Found) -> None:
-        companies = {c.pk for c in found.companies_by_key.values()} | found.visible_company_ids
+        companies = {c.pk for group in found.companies_by_key.values() for c in group}
+        companies |= found.visible_company_ids
         contacts = {c.pk for group in found.contacts_by_phone.values() for c in group}
         contacts |= {c.pk for group in found.contacts_by_email.values() for c in group}
-        contacts |= {c.pk for c in found.contacts_by_name.values()}
+        contacts |= {c.pk for group in found.contacts_by_name.values() for c in group}
         self.may_change = {
             Company: set(
                 Company.objects.filter(scope_q(self.actor, Company, "change"), pk__in=companies).values_list(
@@ -318,10 +326,19 @@ class ImportRun:
                     else _("A company with tax id %(tax_id)s is in the trash; restore it first.")
                 )
                 return Issue(data.row, "", tax_id, "tax_id_taken", message % {"tax_id": tax_id})
-        elif key in found.companies_by_key:
-            candidate = found.companies_by_key[key]
-            if not tax_id or candidate.tax_id in ("", tax_id):
-                existing = candidate
+        else:
+            for candidate in self._ours_first(Company, found.companies_by_key.get(key, [])):
+                if not tax_id or candidate.tax_id in ("", tax_id):
+                    existing = candidate
+                    break
+        if existing is not None and (Company, existing.pk) in self.seen:
+            planned = self._existing(existing, ours=False)
+            if self.policy != OnDuplicate.SKIP and existing.pk in self.may_change[Company]:
+                fill = self.policy != OnDuplicate.OVERWRITE
+                self._merge(
+                    planned, data.company, data.company_phones, data.company_emails, data.tag_items, fill=fill
+                )
+            return planned, "merged", existing.pk
         if existing is not None:
             ours = existing.pk in self.ours[Company]
             if not ours and self.policy == OnDuplicate.CREATE and not tax_id:
@@ -365,7 +382,13 @@ class ImportRun:
             self.memory.names[planned.virtual_id] = name
 
     def _remember_keys(self, planned: Planned, keys: list[str]) -> None:
-        """Later rows with any of these keys are this record (in this batch; in a dry run, later too)."""
+        """Later rows with any of these keys are this record (in this batch; in a dry run, later too).
+
+        An existing record remembered so is "seen": rows about it in later batches are duplicates
+        within the file ("merged"), in the import as in its dry run, whatever the policy said first.
+        """
+        if not planned.new and not planned.ours:
+            self.seen_now.add((type(planned.obj), planned.obj.pk))
         for key in keys:
             self.local.setdefault(key, planned)
             if self.dry_run:
@@ -398,6 +421,12 @@ class ImportRun:
             if remembered is not None and self._same_person(key, name, self.memory.names.get(remembered, "")):
                 return "merged"
         existing = self._existing_contact(data, found, company_handle, name)
+        if existing is not None and (Contact, existing.pk) in self.seen:
+            planned = self._existing(existing, ours=False)
+            if self.policy != OnDuplicate.SKIP and existing.pk in self.may_change[Contact]:
+                self._merge_contact(planned, data, company, fill=self.policy != OnDuplicate.OVERWRITE)
+            self._remember_keys(planned, keys)
+            return "merged"
         if existing is not None:
             ours = existing.pk in self.ours[Contact]
             if not ours and self.policy == OnDuplicate.SKIP:
@@ -431,21 +460,26 @@ class ImportRun:
     def _existing_contact(
         self, data: RowData, found: Found, company_handle: int, name: str
     ) -> Contact | None:
+        candidates: list[tuple[Contact, float]] = []
         for phone in data.contact_phones:
-            for contact in found.contacts_by_phone.get(phone.e164, []):
-                if name_score(name, str(contact)) >= PHONE_NAME_SCORE:
-                    return contact
+            candidates += [(c, PHONE_NAME_SCORE) for c in found.contacts_by_phone.get(phone.e164, [])]
         for email in data.contact_emails:
-            for contact in found.contacts_by_email.get(email, []):
-                if name_score(name, str(contact)) >= EMAIL_NAME_SCORE:
-                    return contact
+            candidates += [(c, EMAIL_NAME_SCORE) for c in found.contacts_by_email.get(email, [])]
         if company_handle > 0:
             key = (
                 company_handle,
                 folded_name(data.contact.get("first_name", ""), data.contact.get("last_name", "")),
             )
-            return found.contacts_by_name.get(key)
+            candidates += [(c, 0) for c in found.contacts_by_name.get(key, [])]
+        # A record this import created (an earlier row of the file) wins over an older one.
+        candidates.sort(key=lambda pair: pair[0].pk not in self.ours[Contact])
+        for contact, threshold in candidates:
+            if name_score(name, str(contact)) >= threshold:
+                return contact
         return None
+
+    def _ours_first(self, model: type[Model], records: list[Any]) -> list[Any]:
+        return sorted(records, key=lambda record: record.pk not in self.ours[model])
 
     def _merge_contact(self, planned: Planned, data: RowData, company: Planned | None, *, fill: bool) -> None:
         values = dict(data.contact)
@@ -567,7 +601,6 @@ class ImportRun:
 
     def _write_history(self, touched: list[Planned], now: Any) -> None:
         label = f"#{self.job.pk} {self.job.filename}"
-        changes_value = json_value(Event, "changes")
         occurred_at = connection.ops.adapt_datetimefield_value(now)
         rows = []
         for planned in touched:
@@ -604,16 +637,17 @@ class ImportRun:
                     str(obj)[:300],
                     self.types[Company].pk if company_id else None,
                     company_id,
-                    changes_value(changes),
+                    json_text(changes),
                 )
             )
         columns = ["occurred_at", "actor_id", "action", "target_type_id", "target_id", "target_label"]
-        insert_rows(Event, [*columns, "parent_type_id", "parent_id", "changes"], rows)
+        insert_rows(
+            Event, [*columns, "parent_type_id", "parent_id", "changes"], rows, json_columns={"changes"}
+        )
 
     def _write_undo_log(self, touched: list[Planned]) -> None:
         batch = self.job.batches + 1
-        as_json = json_value(ImportChange, "before")
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for planned in touched:
             if planned.ours and not planned.new:
                 continue
@@ -630,10 +664,10 @@ class ImportRun:
                 "tags": [tag.pk for tag in planned.tags],
             }
             rows.append(
-                (self.job.pk, batch, kind, planned.obj.pk, False, as_json(planned.before), as_json(after))
+                (self.job.pk, batch, kind, planned.obj.pk, False, json_text(planned.before), json_text(after))
             )
         columns = ["job_id", "batch", "kind", "object_id", "created", "before", "after"]
-        insert_rows(ImportChange, columns, rows)
+        insert_rows(ImportChange, columns, rows, json_columns={"before", "after"})
 
     def _reindex(self, touched: list[Planned]) -> None:
         documents: dict[Kind, list[tuple[int, str]]] = {Kind.COMPANY: [], Kind.CONTACT: []}

@@ -39,10 +39,10 @@ class Found:
     """What the database holds for one batch's keys, visible to the importer."""
 
     companies_by_tax_id: dict[str, Company] = field(default_factory=dict)  # any, even hidden or trashed
-    companies_by_key: dict[str, Company] = field(default_factory=dict)  # visible, oldest first
+    companies_by_key: dict[str, list[Company]] = field(default_factory=dict)  # visible, oldest first
     contacts_by_phone: dict[str, list[Contact]] = field(default_factory=dict)
     contacts_by_email: dict[str, list[Contact]] = field(default_factory=dict)
-    contacts_by_name: dict[tuple[int, str], Contact] = field(default_factory=dict)  # (company id, name)
+    contacts_by_name: dict[tuple[int, str], list[Contact]] = field(default_factory=dict)  # (company, name)
     visible_company_ids: set[int] = field(default_factory=set)
 
 
@@ -68,7 +68,7 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
         for company in Company.objects.filter(
             company_scope, name_key__in=name_keys, deleted_at__isnull=True
         ).order_by("-pk"):
-            found.companies_by_key[company.name_key] = company  # the oldest wins: it is written last
+            found.companies_by_key.setdefault(company.name_key, []).insert(0, company)
     visible_tax = [c.pk for c in found.companies_by_tax_id.values()]
     if visible_tax:
         found.visible_company_ids = set(
@@ -76,7 +76,7 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
                 "pk", flat=True
             )
         )
-    found.visible_company_ids |= {company.pk for company in found.companies_by_key.values()}
+    found.visible_company_ids |= {c.pk for group in found.companies_by_key.values() for c in group}
     contact_scope = scope_q(actor, Contact, "view")
     pairs: list[tuple[str, int, str]] = []
     if phones:
@@ -124,7 +124,6 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
             .order_by("-pk")
         )
         for contact in at_companies:
-            found.contacts_by_name[
-                (contact.company_id or 0, folded_name(contact.first_name, contact.last_name))
-            ] = contact
+            key = (contact.company_id or 0, folded_name(contact.first_name, contact.last_name))
+            found.contacts_by_name.setdefault(key, []).insert(0, contact)
     return found

@@ -8,6 +8,7 @@ notes, never invented into a phone or an email); a row that cannot become a reco
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,8 +88,9 @@ class RowData:
     def has_contact(self) -> bool:
         return bool(self.contact.get("first_name") or self.contact.get("last_name"))
 
-    @property
+    @functools.cached_property
     def company_key(self) -> str:
+        """Read once the row is finished (the name and legal form are split by then)."""
         return company_name_key(self.company.get("name", ""))
 
     def contact_name(self) -> str:

@@ -355,3 +355,26 @@ def test_a_failure_shows_a_plain_message_and_logs_the_details(admin, caplog):
         job.error == "An unexpected error stopped the job (RuntimeError); the details are in the server log."
     )
     assert "worker killed" in caplog.text
+
+
+@pytest.mark.parametrize("policy", ["skip", "update", "overwrite", "create"])
+def test_the_dry_run_counts_what_the_import_does_across_batches(
+    admin, make_contact, make_company, settings, run_import, policy
+):
+    settings.TANDEM_IMPORT_BATCH_ROWS = 2
+    acme = make_company(admin, name="Acme")
+    make_contact(admin, "Ivan", "Petrov", phones=["0888123456"], company=acme)
+    content = (
+        "Company,Name,Phone,Email\n"
+        "Acme,Ivan Petrov,0888 123 456,\n"
+        "Beta,Maria Ivanova,0888 765 432,\n"
+        "Gamma,Georgi Georgiev,0888 111 111,\n"
+        "Acme Ltd,Ivan Petrov,+359888123456,ivan@acme.example\n"
+        "Beta,Maria Ivanova,,maria@beta.example\n"
+        "Acme,Petar Stoyanov,0888 222 333,\n"
+    )
+
+    preview = run_import(admin, content.encode(), dry_run=True, on_duplicate=policy)
+    job = run_import(admin, content.encode(), on_duplicate=policy)
+
+    assert preview.preview == job.counts
