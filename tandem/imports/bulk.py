@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -52,6 +52,13 @@ def _adapter(field: Field) -> Callable[[Any], Any] | None:
     return None
 
 
+def copy_rows(target: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """PostgreSQL: stream rows with COPY (one round trip; JSON columns are parsed from their text)."""
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def json_text(value: Any) -> str | None:
     """A JSON column's value as text (the INSERT casts it on PostgreSQL)."""
     return None if value is None else json.dumps(value, cls=DjangoJSONEncoder)
@@ -70,24 +77,19 @@ def insert_models(model: type[Model], objects: Sequence[Model]) -> None:
         for index, adapt in adapters:
             row[index] = adapt(row[index])
         rows.append(tuple(row))
-    json_columns = {field.column for field in fields if isinstance(field, JSONField)}
-    insert_rows(model, [field.column for field in fields], rows, json_columns=json_columns)
+    insert_rows(model, [field.column for field in fields], rows)
 
 
-def insert_rows(
-    model: type[Model],
-    columns: list[str],
-    rows: Sequence[tuple[Any, ...]],
-    *,
-    json_columns: Collection[str] = (),
-) -> None:
-    """INSERT ready values (already adapted for the database; JSON columns as text) into `model`'s table."""
+def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """INSERT ready values (already adapted; JSON as text) into `model`'s table: COPY on PostgreSQL."""
     if not rows:
         return
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    marks = ", ".join(f"%s{cast}" if column in json_columns else "%s" for column in columns)
+    if connection.vendor == "postgresql":
+        copy_rows(f"{quote(model._meta.db_table)} ({names})", rows)
+        return
+    marks = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608

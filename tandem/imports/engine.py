@@ -641,9 +641,7 @@ class ImportRun:
                 )
             )
         columns = ["occurred_at", "actor_id", "action", "target_type_id", "target_id", "target_label"]
-        insert_rows(
-            Event, [*columns, "parent_type_id", "parent_id", "changes"], rows, json_columns={"changes"}
-        )
+        insert_rows(Event, [*columns, "parent_type_id", "parent_id", "changes"], rows)
 
     def _write_undo_log(self, touched: list[Planned]) -> None:
         batch = self.job.batches + 1
@@ -667,20 +665,21 @@ class ImportRun:
                 (self.job.pk, batch, kind, planned.obj.pk, False, json_text(planned.before), json_text(after))
             )
         columns = ["job_id", "batch", "kind", "object_id", "created", "before", "after"]
-        insert_rows(ImportChange, columns, rows, json_columns={"before", "after"})
+        insert_rows(ImportChange, columns, rows)
 
     def _reindex(self, touched: list[Planned]) -> None:
-        documents: dict[Kind, list[tuple[int, str]]] = {Kind.COMPANY: [], Kind.CONTACT: []}
+        documents: dict[tuple[Kind, bool], list[tuple[int, str]]] = {}
         for planned in touched:
             obj = planned.obj
             phones, emails = sorted(planned.known_phones), sorted(planned.known_emails)
             if isinstance(obj, Company):
-                documents[Kind.COMPANY].append((obj.pk, company_text(obj, phones, emails)))
+                key, text = Kind.COMPANY, company_text(obj, phones, emails)
             else:
                 company_name = obj.company.name if obj.company_id and obj.company else ""
-                documents[Kind.CONTACT].append((obj.pk, contact_text(obj, company_name, phones, emails)))
-        for kind, rows in documents.items():
-            index_many(kind, rows, new=all(p.new for p in touched))
+                key, text = Kind.CONTACT, contact_text(obj, company_name, phones, emails)
+            documents.setdefault((key, planned.new), []).append((obj.pk, text))
+        for (kind, new), rows in documents.items():
+            index_many(kind, rows, new=new)
 
 
 def _display(value: Any) -> Any:

@@ -45,6 +45,10 @@ def index_many(kind: Kind, documents: list[tuple[int, str]], *, new: bool = Fals
             if not new:
                 cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(row[0],) for row in rows])
             cursor.executemany("INSERT INTO search_fts(rowid, body) VALUES (%s, %s)", rows)
+        elif new:
+            with cursor.cursor.copy("COPY search_document (id, body) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         else:
             cursor.executemany(
                 "INSERT INTO search_document(id, body) VALUES (%s, %s) "
