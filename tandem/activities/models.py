@@ -155,6 +155,12 @@ class Activity(models.Model):
             models.Index(
                 fields=["assignee", "done_at"], name="activity_done_idx", condition=Q(done_at__isnull=False)
             ),
+            # Reports: everyone's done items in a period, by type (no assignee to lead with).
+            models.Index(
+                fields=["done_at", "assignee", "type"],
+                name="activity_done_period_idx",
+                condition=Q(done_at__isnull=False, deleted_at__isnull=True),
+            ),
             # The sweeps: reminders to send, planned items past due not yet escalated.
             models.Index(
                 fields=["remind_at"],

@@ -244,6 +244,9 @@ class Deal(models.Model):
             models.Index(
                 fields=["deleted_at"], name="deal_trashed_idx", condition=Q(deleted_at__isnull=False)
             ),
+            # Reports: deals won / lost in a period (revenue, win rate, lost deals).
+            models.Index(fields=["won_at"], name="deal_won_idx", condition=Q(won_at__isnull=False)),
+            models.Index(fields=["lost_at"], name="deal_lost_idx", condition=Q(lost_at__isnull=False)),
             # The untouched-lead sweep: never-contacted deals not yet fully escalated.
             models.Index(
                 fields=["created_at"],
@@ -321,6 +324,11 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["deal", "changed_at"], name="stagechange_deal_idx"),
             models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_idx"),
+            # Reports: time spent in a stage (changes out of it) and deals moved per manager.
+            models.Index(fields=["from_stage", "changed_at"], name="stagechange_from_idx"),
+            models.Index(
+                fields=["actor", "changed_at"], name="stagechange_actor_idx", condition=Q(actor__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,7 @@ def test_a_rep_merges_a_duplicate_and_undoes_it(
     duplicates_scan(kind=RecordKind.CONTACT)
 
     page = login(rep_a)
+    page.get_by_role("button", name="Data").click()
     page.get_by_role("link", name="Duplicates", exact=True).click()
     expect(page.get_by_role("heading", name="Duplicates", level=1)).to_be_visible()
     expect(page.get_by_text("same phone +359 88 812 3456")).to_be_visible()

@@ -32,6 +32,7 @@ def test_rep_imports_a_csv_after_a_dry_run_and_undoes_it(login, live_server, rep
     path.write_text(CSV, encoding="utf-8")
     page = login(rep_a)
     page.set_viewport_size({"width": 1300, "height": 900})
+    page.get_by_role("button", name="Data").click()
     page.get_by_role("link", name="Import", exact=True).first.click()
     expect(page.get_by_role("heading", name="Imports")).to_be_visible()
 

@@ -1,0 +1,169 @@
+"""What each manager did: done calls, meetings, letters, emails and tasks, overdue planned items,
+first response to new leads and deals moved — counted from the records in five aggregate queries."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from tandem.accounts.models import User
+from tandem.activities.models import ActivityType
+from tandem.analytics.filters import ReportFilters, report_activities, report_deals
+from tandem.analytics.reports.base import (
+    duration_bucket,
+    effective_filters,
+    in_period,
+    local_date,
+    manager_q,
+    median_of_histogram,
+    related_deal_q,
+    seconds_between,
+)
+from tandem.deals.models import StageChange
+
+KINDS = [
+    ActivityType.Kind.CALL,
+    ActivityType.Kind.MEETING,
+    ActivityType.Kind.LETTER,
+    ActivityType.Kind.EMAIL,
+    ActivityType.Kind.TASK,
+]
+DAILY_UP_TO_DAYS = 62
+
+
+@dataclass
+class ManagerActivity:
+    manager_id: int
+    name: str
+    done: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    overdue: int = 0
+    responded: int = 0
+    response_avg_hours: Decimal | None = None
+    response_median_hours: Decimal | None = None
+    moved: int = 0
+
+    @property
+    def done_total(self) -> int:
+        return sum(self.done.values())
+
+    @property
+    def done_list(self) -> list[tuple[str, int]]:
+        return [(kind, self.done[kind]) for kind in KINDS]
+
+
+@dataclass
+class ActivityPoint:
+    start: datetime.date
+    done: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+
+
+@dataclass
+class ActivityReport:
+    managers: list[ManagerActivity]
+    series: list[ActivityPoint]
+    weekly: bool
+    totals: ManagerActivity
+
+
+def _hours(seconds: float | None) -> Decimal | None:
+    if seconds is None:
+        return None
+    return (Decimal(str(seconds)) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def activity_report(
+    actor: User, filters: ReportFilters, *, now: datetime.datetime | None = None
+) -> ActivityReport:
+    """Per manager the actor may see (themselves; their teams; everyone) for the period.
+
+    Done items count by `done_at` in the period and the type's kind; overdue items are planned ones
+    past due now; first response is first contact − creation of the deals created in the period that
+    have been contacted (average and median); deals moved are distinct deals the manager moved to
+    another stage in the period. The series has a point per day (per week beyond two months).
+    """
+    filters = effective_filters(actor, filters)
+    now = now or timezone.now()
+    rows: dict[int, ManagerActivity] = {}
+
+    def row(manager_id: int) -> ManagerActivity:
+        if manager_id not in rows:
+            rows[manager_id] = ManagerActivity(manager_id, "")
+        return rows[manager_id]
+
+    activities = report_activities(actor, filters).filter(manager_q(actor, filters, "assignee"))
+    done = activities.filter(in_period("done_at", filters), type__kind__in=KINDS)
+    for item in done.order_by().values("assignee_id", kind=F("type__kind")).annotate(count=Count("id")):
+        row(item["assignee_id"]).done[item["kind"]] += item["count"]
+
+    weekly = (filters.end - filters.start).days + 1 > DAILY_UP_TO_DAYS
+    points: dict[datetime.date, ActivityPoint] = {}
+    for item in (
+        done.order_by()
+        .values(day=local_date("done_at", filters), kind=F("type__kind"))
+        .annotate(count=Count("id"))
+    ):
+        day = item["day"]
+        if isinstance(day, str):
+            day = datetime.date.fromisoformat(day)
+        start = day - datetime.timedelta(days=day.weekday()) if weekly else day
+        points.setdefault(start, ActivityPoint(start)).done[item["kind"]] += item["count"]
+    series = []
+    cursor = filters.start - datetime.timedelta(days=filters.start.weekday()) if weekly else filters.start
+    while cursor <= filters.end:
+        series.append(points.get(cursor, ActivityPoint(cursor)))
+        cursor += datetime.timedelta(days=7 if weekly else 1)
+
+    overdue = activities.filter(done_at__isnull=True, due_at__lt=now)
+    for item in overdue.order_by().values("assignee_id").annotate(count=Count("id")):
+        row(item["assignee_id"]).overdue = item["count"]
+
+    touched = report_deals(actor, filters).filter(
+        manager_q(actor, filters, "owner"), in_period("created_at", filters), first_touch_at__isnull=False
+    )
+    histograms: dict[int, list[tuple[int, int]]] = {}
+    sums: dict[int, int] = {}
+    total_histogram: list[tuple[int, int]] = []
+    for item in (
+        touched.order_by()
+        .values("owner_id", bucket=duration_bucket(seconds_between("created_at", "first_touch_at")))
+        .annotate(count=Count("id"), seconds=Sum(seconds_between("created_at", "first_touch_at")))
+    ):
+        bucket = max(item["bucket"] or 0, 0)
+        histograms.setdefault(item["owner_id"], []).append((bucket, item["count"]))
+        total_histogram.append((bucket, item["count"]))
+        sums[item["owner_id"]] = sums.get(item["owner_id"], 0) + max(int(item["seconds"] or 0), 0)
+    for manager_id, histogram in histograms.items():
+        manager = row(manager_id)
+        manager.responded = sum(count for _bucket, count in histogram)
+        manager.response_avg_hours = _hours(sums[manager_id] / manager.responded)
+        manager.response_median_hours = _hours(median_of_histogram(histogram))
+
+    moves = StageChange.objects.filter(
+        related_deal_q(actor, filters),
+        manager_q(actor, filters, "actor"),
+        in_period("changed_at", filters),
+        actor__isnull=False,
+        from_stage__isnull=False,
+    )
+    for item in moves.order_by().values("actor_id").annotate(count=Count("deal_id", distinct=True)):
+        row(item["actor_id"]).moved = item["count"]
+
+    names = {user.pk: str(user) for user in User.objects.filter(pk__in=list(rows))}
+    for manager in rows.values():
+        manager.name = names.get(manager.manager_id, "")
+    managers = sorted(rows.values(), key=lambda item: item.name.lower())
+    totals = ManagerActivity(0, "")
+    for manager in managers:
+        for kind in KINDS:
+            totals.done[kind] += manager.done[kind]
+        totals.overdue += manager.overdue
+        totals.moved += manager.moved
+        totals.responded += manager.responded
+    if totals.responded:
+        totals.response_avg_hours = _hours(sum(sums.values()) / totals.responded)
+        totals.response_median_hours = _hours(median_of_histogram(total_histogram))
+    return ActivityReport(managers=managers, series=series, weekly=weekly, totals=totals)
