@@ -174,6 +174,8 @@ TANDEM_MAX_UPLOAD_BYTES = env.int("TANDEM_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, m
 # Client files to import (CSV/XLSX/XLS/ODS) may be far larger than attachments: a million rows.
 TANDEM_MAX_IMPORT_BYTES = env.int("TANDEM_MAX_IMPORT_BYTES", 500 * 1024 * 1024, minimum=1024)
 TANDEM_IMPORT_BATCH_ROWS = env.int("TANDEM_IMPORT_BATCH_ROWS", 1000, minimum=1)
+# From this many rows an import reads and cleans the file in a second process, beside the writer.
+TANDEM_IMPORT_PARALLEL_ROWS = env.int("TANDEM_IMPORT_PARALLEL_ROWS", 20_000, minimum=0)
 # An import (or undo) whose worker has not reported for this long is taken as dead: continued by the
 # periodic job, or by the person with "Continue" / "Undo".
 TANDEM_IMPORT_STALLED_SECONDS = env.int("TANDEM_IMPORT_STALLED_SECONDS", 180, minimum=1)

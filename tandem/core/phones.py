@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 from django.conf import settings
@@ -27,6 +27,7 @@ class ParsedPhone:
     raw: str
     e164: str
     extension: str
+    tokens: tuple[str, ...] = field(default=(), compare=False)  # search_tokens(e164), when parsed here
 
     @property
     def national_digits(self) -> str:
@@ -121,9 +122,16 @@ def parse_phone(raw: str, region: str | None = None) -> ParsedPhone:
     if number.extension and not extension:
         extension = str(number.extension)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if e164 not in _TOKENS:
-        _tokens(number, e164)
-    return ParsedPhone(raw=raw.strip(), e164=e164, extension=extension)
+    tokens = _TOKENS.get(e164) or _tokens(number, e164)
+    return ParsedPhone(raw=raw.strip(), e164=e164, extension=extension, tokens=tokens)
+
+
+def remember_search_tokens(phone: ParsedPhone) -> None:
+    """Keep the search tokens of a number parsed in another process (an import's file reader)."""
+    if phone.tokens and phone.e164 not in _TOKENS:
+        if len(_TOKENS) >= _TOKENS_KEPT:
+            _TOKENS.clear()
+        _TOKENS[phone.e164] = phone.tokens
 
 
 def split_phones(cell: str) -> list[str]:

@@ -16,7 +16,39 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Field, Model
+from django.db.models.base import ModelState
 from django.db.models.fields.json import JSONField
+
+_TEMPLATES: dict[type[Model], tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]]]] = {}
+
+
+def blank(model: type[Model], **values: Any) -> Any:
+    """A new, unsaved instance without Model.__init__ (its defaults and signals cost more than an import
+    row): every column at its default — callable defaults other than empty containers are left None for
+    the caller (the import sets its timestamps itself)."""
+    template = _TEMPLATES.get(model)
+    if template is None:
+        static: dict[str, Any] = {}
+        fresh: list[tuple[str, Callable[[], Any]]] = []
+        for field in model._meta.concrete_fields:
+            default = field.default if field.has_default() else None
+            if default in (dict, list):
+                fresh.append((field.attname, default))
+            elif callable(default) or field.primary_key:
+                static[field.attname] = None
+            elif default is not None:
+                static[field.attname] = default
+            else:
+                static[field.attname] = None if field.null or not field.empty_strings_allowed else ""
+        template = _TEMPLATES[model] = (static, fresh)
+    obj = model.__new__(model)
+    obj.__dict__.update(template[0])
+    for name, make in template[1]:
+        obj.__dict__[name] = make()
+    obj._state = ModelState()
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj
 
 
 def allocate_ids(model: type[Model], count: int) -> list[int]:
@@ -72,10 +104,19 @@ def insert_models(model: type[Model], objects: Sequence[Model]) -> None:
     values = operator.attrgetter(*[field.attname for field in fields])
     adapters = [(index, adapt) for index, field in enumerate(fields) if (adapt := _adapter(field))]
     rows = []
+    last: dict[int, tuple[Any, Any]] = {}  # per column: the last value and its adapted form
     for obj in objects:
         row = list(values(obj))
         for index, adapt in adapters:
-            row[index] = adapt(row[index])
+            value = row[index]
+            if value is None:
+                continue
+            seen = last.get(index)
+            if seen is not None and seen[0] is value:  # the batch's one "now", for instance
+                row[index] = seen[1]
+            else:
+                row[index] = adapt(value)
+                last[index] = (value, row[index])
         rows.append(tuple(row))
     insert_rows(model, [field.column for field in fields], rows)
 

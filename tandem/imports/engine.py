@@ -8,7 +8,6 @@ same way and writes nothing but its report, so it costs no more than the import.
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from tandem.contacts.services import COMPANY_FIELDS, CONTACT_FIELDS
 from tandem.core.phones import ParsedPhone
 from tandem.history.models import Event
 from tandem.imports import reader
-from tandem.imports.bulk import allocate_ids, insert_models, insert_rows, json_text
+from tandem.imports.bulk import allocate_ids, blank, insert_models, insert_rows, json_text
 from tandem.imports.matching import (
     EMAIL_NAME_SCORE,
     PHONE_NAME_SCORE,
@@ -41,8 +40,9 @@ from tandem.imports.matching import (
     name_score,
 )
 from tandem.imports.models import ImportChange, ImportIssue, ImportJob, OnDuplicate
+from tandem.imports.pipeline import read_batches
 from tandem.imports.references import References
-from tandem.imports.rows import Issue, RowData, RowReader
+from tandem.imports.rows import Issue, RowData
 from tandem.search.backends import Kind, index_many
 
 MODEL_KIND = {Company: ImportChange.Kind.COMPANY, Contact: ImportChange.Kind.CONTACT}
@@ -118,7 +118,6 @@ class ImportRun:
         table = job.table
         self.info = reader.TableInfo(**{**table, "sample": []})
         self.path = Path(settings.DATA_DIR) / job.file_path
-        self.rows = RowReader(self.info.headers, job.mapping, job.region)
         self.refs = References(self.actor, dry_run=dry_run)
         self.memory = Memory()
         self.counts: Counter[str] = Counter(job.counts if not dry_run else {})
@@ -138,17 +137,16 @@ class ImportRun:
 
     # --- the loop ----------------------------------------------------------------------------------
 
-    def batches(self) -> Iterator[list[tuple[int, list[str]]]]:
+    def batches(self) -> Iterator[list[RowData]]:
         after = 0 if self.dry_run else self.job.last_row
-        rows = reader.iter_rows(self.path, self.info, after=after)
-        while chunk := list(itertools.islice(rows, batch_rows())):
-            yield chunk
+        arguments = (self.info.headers, self.job.mapping, self.job.region)
+        return read_batches(self.path, self.info, arguments, after=after, size=batch_rows())
 
     def run(self) -> None:
         for chunk in self.batches():
             with transaction.atomic():
                 self.batch(chunk)
-                self._save_progress(chunk[-1][0], len(chunk))
+                self._save_progress(chunk[-1].row, len(chunk))
             self.after_batch()
 
     def after_batch(self) -> None:
@@ -173,15 +171,14 @@ class ImportRun:
 
     # --- one batch ---------------------------------------------------------------------------------
 
-    def batch(self, chunk: list[tuple[int, list[str]]]) -> None:
+    def batch(self, chunk: list[RowData]) -> None:
         issues: list[ImportIssue] = []
         rows: list[RowData] = []
-        for number, cells in chunk:
-            data = self.rows.read(number, cells)
+        for data in chunk:
             self.counts["rows"] += 1
             if data.rejection is not None:
                 self.counts["rejected"] += 1
-                issues.append(self._issue(data.rejection, rejected=True, cells=cells))
+                issues.append(self._issue(data.rejection, rejected=True, cells=data.cells))
                 continue
             self.refs.resolve(data)
             rows.append(data)
@@ -357,7 +354,7 @@ class ImportRun:
             if planned.ours:
                 return planned, "merged", existing.pk
             return planned, "updated" if planned.has_changes or had_changes else "skipped", existing.pk
-        company = Company(name_key=key, owner=self.actor)
+        company = blank(Company, name_key=key, owner=self.actor)
         planned = Planned(obj=company, new=True, ours=True, virtual_id=self.memory.new_id())
         self._merge(
             planned, data.company, data.company_phones, data.company_emails, data.tag_items, fill=True
@@ -443,7 +440,7 @@ class ImportRun:
                 if ours:
                     return "merged"
                 return "updated" if planned.has_changes or had_changes else "skipped"
-        contact = Contact(owner=self.actor)
+        contact = blank(Contact, owner=self.actor)
         planned = Planned(obj=contact, new=True, ours=True, virtual_id=self.memory.new_id())
         self._merge_contact(planned, data, company, fill=True)
         self._register_new(planned, name)

@@ -378,3 +378,32 @@ def test_the_dry_run_counts_what_the_import_does_across_batches(
     job = run_import(admin, content.encode(), on_duplicate=policy)
 
     assert preview.preview == job.counts
+
+
+def test_a_big_file_is_read_by_a_second_process_with_the_same_result(admin, settings, run_import):
+    settings.TANDEM_IMPORT_PARALLEL_ROWS = 0  # every file counts as big
+    settings.TANDEM_IMPORT_BATCH_ROWS = 2
+
+    job = run_import(admin, BG_FILE.encode("cp1251"))
+
+    assert {key: job.counts.get(key, 0) for key in EXPECTED} == EXPECTED
+    ivan = Contact.objects.get(first_name="Иван", last_name="Петров")
+    assert phones_of(ivan) == ["+35929876543", "+359888123456"]
+    assert list(Contact.objects.filter(pk__in=matching_ids(Kind.CONTACT, ["0888123456"]))) == [ivan]
+    issues = list(ImportIssue.objects.filter(job=job).values_list("row", "code", "message"))
+    assert issues[0] == (7, "invalid_phone", "“12345” is not a valid phone number; kept in the notes.")
+
+
+def test_an_error_in_the_reading_process_fails_the_import(admin, settings, run_import):
+    settings.TANDEM_IMPORT_PARALLEL_ROWS = 0
+    settings.TANDEM_IMPORT_BATCH_ROWS = 2
+    content = "Name,Phone\n" + "".join(f"Person {n},0888 000 {n:03d}\n" for n in range(5))
+    job = services.import_upload(actor=admin, stream=io.BytesIO(content.encode()), filename="a.csv")
+    services.import_start(actor=admin, job=job, enqueue=False)
+    services.job_path(job).unlink()  # the file is gone when the reader opens it
+
+    services.run_execute(job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert Contact.objects.count() == 0
