@@ -2,20 +2,20 @@
 
 Reading a spreadsheet and cleaning its rows (phone parsing above all) is about a third of an import's
 work and needs no database, so for big files a child process does it while this one matches and
-writes the previous batch. Batches come back in file order through a bounded queue (a few batches
-ahead at most, so memory stays flat); an error in the child is raised here. Small files are read
+writes the previous batch. Batches come back in file order through a pipe (the child can only be a
+pipe's worth ahead, so memory stays flat); an error in the child is raised here. Small files are read
 in-process: a child costs a second to start.
 """
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
-import queue
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.utils import translation
@@ -24,8 +24,6 @@ from tandem.core.phones import remember_search_tokens
 from tandem.imports import reader
 from tandem.imports.rows import RowData, RowReader
 
-AHEAD = 3  # batches the child may read ahead of the writer
-WAIT_SECONDS = 5.0
 ReaderArgs = tuple[list[str], list[str | None], str]  # RowReader(headers, mapping, region)
 
 
@@ -53,26 +51,28 @@ def _read_here(
 
 
 def _from_child(
-    path: Path,
-    info: reader.TableInfo,
-    reader_args: ReaderArgs,
-    *,
-    after: int,
-    size: int,
+    path: Path, info: reader.TableInfo, reader_args: ReaderArgs, *, after: int, size: int
 ) -> Iterator[list[RowData]]:
-    context = multiprocessing.get_context("spawn")
-    batches: Any = context.Queue(maxsize=AHEAD)
-    arguments = (str(path), info, reader_args, after, size, translation.get_language(), os.environ.copy())
-    child = context.Process(target=_produce, args=(batches, arguments), daemon=True)
-    child.start()
+    """Batches from `python -m tandem.imports.pipeline`, pickled through its stdout (a pipe: when this
+    process falls behind, the child waits; when this process dies, the child's next write fails)."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tandem.imports.pipeline"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tandem.settings"),
+        },
+    )
+    assert child.stdin is not None and child.stdout is not None
     try:
+        pickle.dump((str(path), info, reader_args, after, size, translation.get_language()), child.stdin)
+        child.stdin.close()
         while True:
             try:
-                item = batches.get(timeout=WAIT_SECONDS)
-            except queue.Empty:
-                if not child.is_alive():
-                    raise RuntimeError("the file reader stopped without a word") from None
-                continue
+                item = pickle.load(child.stdout)  # noqa: S301 - our own child process
+            except EOFError:
+                raise RuntimeError("the file reader stopped without a word") from None
             if item is None:
                 return
             if isinstance(item, BaseException):
@@ -82,22 +82,31 @@ def _from_child(
                     remember_search_tokens(phone)
             yield item
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join(timeout=5)
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=10)
+        child.stdout.close()
 
 
-def _produce(batches: Any, arguments: tuple[Any, ...]) -> None:
-    """The child: set Django up like the parent, read and clean, and hand over batch after batch."""
-    path, info, reader_args, after, size, language, environment = arguments
-    os.environ.update(environment)
+def main() -> None:
+    """The child: set Django up like the parent, read and clean, and write batch after batch."""
+    output = os.fdopen(os.dup(1), "wb")  # the batches go here; anything printed goes to stderr
+    os.dup2(2, 1)
     import django
 
     django.setup()
+    path, info, reader_args, after, size, language = pickle.load(sys.stdin.buffer)  # noqa: S301
     translation.activate(language or settings.LANGUAGE_CODE)
     try:
         for batch in _read_here(Path(path), info, reader_args, after=after, size=size):
-            batches.put(batch)
-        batches.put(None)
-    except BaseException as error:
-        batches.put(error)
+            pickle.dump(batch, output, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(None, output)
+    except BrokenPipeError:
+        return  # the importing process is gone
+    except Exception as error:
+        pickle.dump(error, output)
+    output.flush()
+
+
+if __name__ == "__main__":
+    main()
