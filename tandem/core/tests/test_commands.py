@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils import timezone
 from tandem.accounts.models import Team, User
 from tandem.accounts.roles import Role
 from tandem.accounts.visibility import can
-from tandem.contacts.models import Company, Contact, ContactRole, Email, Industry, Phone, Tag
+from tandem.contacts.models import Channel, Company, Contact, ContactRole, Email, Industry, Phone, Tag
 from tandem.core import demo_data
 from tandem.core.phones import parse_phone
 from tandem.deals.models import (
@@ -102,7 +103,8 @@ def test_demo_records_history_and_search_through_the_services(db):
     _demo()
     admin = User.objects.get(email="admin@demo.example")
 
-    assert Event.objects.filter(action=Event.Action.CREATED).count() == 10 + 30 + 20
+    records = ContentType.objects.get_for_models(Company, Contact, Deal).values()
+    assert Event.objects.filter(action=Event.Action.CREATED, target_type__in=records).count() == 10 + 30 + 20
     contact = Contact.objects.filter(deleted_at__isnull=True).order_by("id").first()
     assert contact in global_search(actor=admin, text=contact.last_name)["contacts"]
 
@@ -280,3 +282,18 @@ def test_demo_deal_titles_follow_the_company_language():
         )
         assert all(plan.contacts[index].company_index == deal.company_index for index in deal.contact_indices)
     assert plan == demo_data.build_plan(companies=30, contacts=60, deals=60, seed=3)
+
+
+def test_demo_has_plans_channel_costs_and_payments_for_the_reports(db):
+    from tandem.analytics.models import ChannelCost, Payment, SalesPlan
+    from tandem.deals.models import Deal
+
+    _demo()
+
+    reps = User.objects.filter(role=Role.REP).count()
+    assert SalesPlan.objects.filter(user__isnull=False).count() == reps * 6
+    assert SalesPlan.objects.filter(team__isnull=False).count() == Team.objects.count() * 6
+    assert ChannelCost.objects.count() == Channel.objects.count() * 7
+    won = Deal.objects.filter(won_at__isnull=False).count()
+    paid = Payment.objects.values("deal").distinct().count()
+    assert 0 < paid <= won

@@ -29,6 +29,7 @@ from tandem.contacts.services import (
 )
 from tandem.core import demo_data
 from tandem.core.demo_activities import demo_activities_create
+from tandem.core.demo_analytics import demo_analytics_create
 from tandem.core.demo_data import DEMO_PASSWORD, USERS, CompanySpec, ContactSpec, DealSpec, PhoneSpec
 from tandem.deals.defaults import EUR_RATES, sales_process_seed
 from tandem.deals.models import (
@@ -101,6 +102,7 @@ class Command(BaseCommand):
             activities = demo_activities_create(
                 users=users, language=settings.LANGUAGE_CODE, seed=options["seed"]
             )
+            demo_analytics_create(users=users, seed=options["seed"])
         seconds = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
