@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
@@ -292,17 +292,26 @@ def import_start(*, actor: User, job: ImportJob, enqueue: bool = True) -> Import
     return job
 
 
+def _take_over(job: ImportJob, interrupted: Sequence[str], settled: Sequence[str], status: str) -> bool:
+    """Move the job to `status` if it sits in a `settled` state, or in an `interrupted` one whose
+    worker has gone quiet (one conditional UPDATE either way)."""
+    now = timezone.now()
+    taken = ImportJob.objects.filter(_stalled(), pk=job.pk, status__in=interrupted).update(
+        status=status, heartbeat_at=now
+    ) or ImportJob.objects.filter(pk=job.pk, status__in=settled).update(
+        status=status, error="", heartbeat_at=now
+    )
+    job.refresh_from_db()
+    return bool(taken)
+
+
 def import_resume(*, actor: User, job: ImportJob, enqueue: bool = True) -> ImportJob:
     """Continue an import whose worker died or that failed, after the last committed batch."""
     _require_own(actor, job)
-    stalled = ImportJob.objects.filter(
-        _stalled(), pk=job.pk, status__in=[Status.RUNNING, Status.QUEUED]
-    ).update(status=Status.QUEUED, heartbeat_at=timezone.now())
-    if not stalled and not _flip(job, [Status.FAILED], Status.QUEUED, error="", heartbeat_at=timezone.now()):
+    if not _take_over(job, [Status.RUNNING, Status.QUEUED], [Status.FAILED], Status.QUEUED):
         raise ValidationError(
             _("Only a failed or interrupted import can be continued."), code="not_resumable"
         )
-    job.refresh_from_db()
     if enqueue:
         _enqueue("run", job)
     return job
@@ -310,16 +319,11 @@ def import_resume(*, actor: User, job: ImportJob, enqueue: bool = True) -> Impor
 
 def import_undo(*, actor: User, job: ImportJob, enqueue: bool = True) -> ImportJob:
     _require_own(actor, job)
-    stalled = ImportJob.objects.filter(
-        _stalled(), pk=job.pk, status__in=[Status.RUNNING, Status.QUEUED, Status.UNDOING]
-    ).update(status=Status.UNDOING, heartbeat_at=timezone.now())
-    if not stalled and not _flip(
-        job, [Status.DONE, Status.FAILED], Status.UNDOING, heartbeat_at=timezone.now()
-    ):
+    interrupted = [Status.RUNNING, Status.QUEUED, Status.UNDOING]
+    if not _take_over(job, interrupted, [Status.DONE, Status.FAILED], Status.UNDOING):
         raise ValidationError(
             _("Only a finished, failed or interrupted import can be undone."), code="not_undoable"
         )
-    job.refresh_from_db()
     if enqueue:
         _enqueue("undo", job)
     return job

@@ -23,6 +23,7 @@ from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.contacts.search import company_reindex, contact_reindex
 from tandem.deals.models import Deal, DealContact
 from tandem.history.models import Event
+from tandem.history.services import event_record
 from tandem.imports.models import ImportChange, ImportJob
 from tandem.leads.models import LeadSubmission
 from tandem.search.backends import Kind, remove_many
@@ -96,18 +97,9 @@ def _linked_companies(ids: list[int], created_contacts: set[int]) -> set[int]:
     return {pk for pk in linked if pk is not None}
 
 
-def _event(actor: User | None, action: str, record: Model, changes: list[dict[str, Any]]) -> None:
+def _event(actor: User | None, action: str, record: Company | Contact, changes: list[dict[str, Any]]) -> None:
     parent = record.company if isinstance(record, Contact) and record.company_id else None
-    Event.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
-        action=action,
-        target_type=ContentType.objects.get_for_model(record),
-        target_id=record.pk,
-        target_label=str(record)[:300],
-        parent_type=ContentType.objects.get_for_model(Company) if parent is not None else None,
-        parent_id=parent.pk if parent is not None else None,
-        changes=changes,
-    )
+    event_record(actor=actor, action=action, target=record, changes=changes, parent=parent)
 
 
 def _current(record: Model, name: str) -> Any:
