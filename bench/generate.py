@@ -1317,7 +1317,8 @@ def _clear_deals(writer: Writer, progress: Progress) -> None:
     progress.say("deals: removing the deals already there")
     Event.objects.filter(target_type_id=deal_type).delete()
     if writer.postgres:
-        writer.execute(f"TRUNCATE {', '.join(tables.values())} RESTART IDENTITY")
+        # CASCADE: activities, payments and web requests of the old deals go with them.
+        writer.execute(f"TRUNCATE {', '.join(tables.values())} RESTART IDENTITY CASCADE")
     else:
         for key in ("change", "line", "contact", "shared", "deal"):
             writer.execute(f"DELETE FROM {tables[key]}")
