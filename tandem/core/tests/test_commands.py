@@ -297,3 +297,17 @@ def test_demo_has_plans_channel_costs_and_payments_for_the_reports(db):
     won = Deal.objects.filter(won_at__isnull=False).count()
     paid = Payment.objects.values("deal").distinct().count()
     assert 0 < paid <= won
+
+
+def test_static_files_collect_with_the_production_manifest_storage(tmp_path, settings):
+    """`tandem run` collects static files with hashed names: a vendored file that points at a missing
+    source map (or anything else) would stop the server from starting."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    assert (tmp_path / "static" / "staticfiles.json").exists()
