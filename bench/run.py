@@ -31,6 +31,7 @@ from typing import Any
 
 from bench import setup_django
 from bench.activities import activity_scenarios, activity_view_scenarios
+from bench.analytics import analytics_scenarios, analytics_view_scenarios
 from bench.integrations import integration_view_scenarios
 
 BUDGET_MS = 100.0
@@ -645,7 +646,7 @@ def view_scenarios(samples: Samples) -> list[Scenario]:
     if detail_url("company_detail", 1):
         scenarios.append(Scenario("company card, head", "view", company_detail))
     scenarios += deal_view_scenarios(samples, get) + activity_view_scenarios(samples, get)
-    scenarios += integration_view_scenarios(samples)
+    scenarios += integration_view_scenarios(samples) + analytics_view_scenarios(samples)
     return scenarios
 
 
@@ -780,6 +781,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Tandem bench on {connection.vendor}: {connection.settings_dict['NAME']}", flush=True)
     samples = Samples()
     scenarios = selector_scenarios(samples) + deal_scenarios(samples) + activity_scenarios(samples)
+    scenarios += analytics_scenarios(samples)
     views: list[Scenario] = []
     if not args.only or re.search(args.only, "view: "):
         try:
