@@ -244,6 +244,8 @@ class Deal(models.Model):
             models.Index(
                 fields=["deleted_at"], name="deal_trashed_idx", condition=Q(deleted_at__isnull=False)
             ),
+            # Stuck deals: per open stage, those that entered it before the stage's limit (stuck_q).
+            models.Index(fields=["stage", "stage_entered_at"], name="deal_stage_entered_idx"),
             # Reports: deals won / lost in a period (revenue, win rate, lost deals).
             models.Index(fields=["won_at"], name="deal_won_idx", condition=Q(won_at__isnull=False)),
             models.Index(fields=["lost_at"], name="deal_lost_idx", condition=Q(lost_at__isnull=False)),

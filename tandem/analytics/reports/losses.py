@@ -164,7 +164,9 @@ def loss_report(
     report.stuck_total = sum(row.count for row in report.stuck_by_stage)
 
     idle = idle_companies(actor, filters, idle_days=idle_days, now=now).order_by()
-    count = idle.values("pk")[: COUNT_CAP + 1].count()
+    # Ordered like the list below, so PostgreSQL probes each company's latest activities by index
+    # (a nested-loop anti join) instead of merging with all the activities of every company.
+    count = idle.order_by("name", "id").values("pk")[: COUNT_CAP + 1].count()
     report.idle_count, report.idle_capped = min(count, COUNT_CAP), count > COUNT_CAP
     report.idle_clients = [
         IdleClient(company.pk, str(company), str(company.owner))
