@@ -529,12 +529,16 @@ def _choose_sheet(
     if wanted is not None:
         return wanted, _load_sheet(workbook, wanted)
     visible = {meta.name for meta in workbook.sheets_metadata if meta.visible == SheetVisibleEnum.Visible}
+    with_data: tuple[str, CalamineSheet] | None = None
     for name in names:
         if name in visible:
             sheet = _load_sheet(workbook, name)
-            if sheet.start is not None:
+            if sheet.start is None or sheet.end is None:
+                continue
+            if sheet.end[0] > sheet.start[0]:  # a header and at least one row: a table
                 return name, sheet
-    return names[0], _load_sheet(workbook, names[0])
+            with_data = with_data or (name, sheet)  # a cover sheet: only if nothing better
+    return with_data or (names[0], _load_sheet(workbook, names[0]))
 
 
 def _load_sheet(workbook: CalamineWorkbook, name: str) -> CalamineSheet:

@@ -474,6 +474,15 @@ def test_first_sheet_with_data_is_the_default(tmp_path):
     assert info.sheet == "Data"
 
 
+def test_a_cover_sheet_with_only_a_header_is_passed_over_for_the_table(tmp_path):
+    sheets = {"About": [["Topic", "Text"]], "Clients": [["Name", "Phone"], ["Ann", "0888 123 456"]]}
+    path = write_xlsx(tmp_path / "book.xlsx", sheets)
+
+    info = inspect(path, filename="book.xlsx")
+
+    assert (info.sheet, info.headers) == ("Clients", ["Name", "Phone"])
+
+
 def test_unknown_sheet_is_rejected_with_the_available_ones(tmp_path):
     path = write_xlsx(tmp_path / "book.xlsx", {"Alpha": [["Name"], ["Ann"]], "Beta": [["x"]]})
 
