@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,13 +23,9 @@ from django.utils.translation import gettext as _
 from tandem.accounts.models import User
 from tandem.accounts.visibility import scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
-from tandem.contacts.normalize import company_name_key
-from tandem.contacts.search import company_text, contact_text
-from tandem.contacts.services import COMPANY_FIELDS, CONTACT_FIELDS
 from tandem.core.phones import ParsedPhone
-from tandem.history.models import Event
 from tandem.imports import reader
-from tandem.imports.bulk import allocate_ids, blank, insert_models, insert_rows, json_text
+from tandem.imports.bulk import blank
 from tandem.imports.matching import (
     EMAIL_NAME_SCORE,
     PHONE_NAME_SCORE,
@@ -41,58 +36,14 @@ from tandem.imports.matching import (
 )
 from tandem.imports.models import ImportChange, ImportIssue, ImportJob, OnDuplicate
 from tandem.imports.pipeline import read_batches
+from tandem.imports.planned import Planned, empty, remember_before
 from tandem.imports.references import References
 from tandem.imports.rows import Issue, RowData
-from tandem.search.backends import Kind, index_many
-
-MODEL_KIND = {Company: ImportChange.Kind.COMPANY, Contact: ImportChange.Kind.CONTACT}
+from tandem.imports.writer import BatchWrite, write_batch
 
 
 def batch_rows() -> int:
     return int(settings.TANDEM_IMPORT_BATCH_ROWS)
-
-
-@dataclass(eq=False)
-class Planned:
-    """A record this batch creates or changes, with what it gains."""
-
-    obj: Company | Contact
-    new: bool  # created by this batch
-    ours: bool  # created by this import (this batch or an earlier one)
-    phones: list[ParsedPhone] = field(default_factory=list)  # to add
-    emails: list[str] = field(default_factory=list)  # to add
-    tags: list[Any] = field(default_factory=list)  # to add
-    known_phones: set[str] = field(default_factory=set)
-    known_emails: set[str] = field(default_factory=set)
-    known_tags: set[int] = field(default_factory=set)
-    before: dict[str, Any] | None = None  # an existing record's values before this import touched it
-    before_display: dict[str, Any] = field(default_factory=dict)  # the same, as the timeline shows them
-    changed: set[str] = field(default_factory=set)
-    company: Planned | None = None  # a new contact's new company
-    virtual_id: int = 0  # dry run: stands for the primary key
-
-    @property
-    def is_company(self) -> bool:
-        return isinstance(self.obj, Company)
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.changed or self.phones or self.emails or self.tags)
-
-    def handle(self) -> int:
-        return self.obj.pk or self.virtual_id
-
-
-def _empty(value: Any) -> bool:
-    return value in (None, "", False)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Model):
-        return value.pk
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 class Memory:
@@ -121,7 +72,7 @@ class ImportRun:
         self.refs = References(self.actor, dry_run=dry_run)
         self.memory = Memory()
         self.counts: Counter[str] = Counter(job.counts if not dry_run else {})
-        self.types = {
+        self.types: dict[type[Model], ContentType] = {
             Company: ContentType.objects.get_for_model(Company),
             Contact: ContentType.objects.get_for_model(Contact),
         }
@@ -501,21 +452,21 @@ class ImportRun:
         """Copy the row's values in (only into empty fields when `fill`); add unknown phones, emails, tags."""
         obj = planned.obj
         for name, value in values.items():
-            if _empty(value) or name.startswith("_"):
+            if empty(value) or name.startswith("_"):
                 continue
             if name == "company":
                 current = obj.company_id  # type: ignore[union-attr]
                 if (current is None or not fill) and current != value.pk:
-                    self._remember_before(planned)
+                    remember_before(planned)
                     obj.company = value  # type: ignore[union-attr]
                     planned.changed.add("company")
                 continue
             current = getattr(obj, name)
-            if (fill and not _empty(current)) or current == value:
+            if (fill and not empty(current)) or current == value:
                 continue
             if name == "owner" and not planned.new:
                 continue  # an import never takes records away from their owner
-            self._remember_before(planned)
+            remember_before(planned)
             setattr(obj, name, value)
             planned.changed.add(name)
         for phone in phones:
@@ -532,157 +483,8 @@ class ImportRun:
                 planned.known_tags.add(key)
                 planned.tags.append(tag)
 
-    def _remember_before(self, planned: Planned) -> None:
-        if planned.new or planned.ours or planned.before is not None:
-            return
-        fields = COMPANY_FIELDS if planned.is_company else CONTACT_FIELDS
-        planned.before = {name: _plain(getattr(planned.obj, name)) for name in fields}
-        planned.before_display = {name: _display(getattr(planned.obj, name)) for name in fields}
-        planned.before["updated_at"] = planned.obj.updated_at.isoformat()
-
     # --- writing a batch ---------------------------------------------------------------------------
 
     def write(self) -> None:
-        now = timezone.now()
-        new_companies = [p.obj for p in self.new if isinstance(p.obj, Company)]
-        new_contacts = [p for p in self.new if isinstance(p.obj, Contact)]
-        for company, pk in zip(new_companies, allocate_ids(Company, len(new_companies)), strict=True):
-            company.pk = pk
-            company.name_key = company_name_key(company.name)
-            company.created_at = company.updated_at = now
-        insert_models(Company, new_companies)
-        for planned, pk in zip(new_contacts, allocate_ids(Contact, len(new_contacts)), strict=True):
-            contact = planned.obj
-            contact.pk = pk
-            if planned.company is not None:
-                contact.company = planned.company.obj  # type: ignore[union-attr,assignment]
-            contact.created_at = contact.updated_at = now
-        insert_models(Contact, [p.obj for p in new_contacts])
-        changed = [p for p in self.planned.values() if p.has_changes]
-        for model in (Company, Contact):
-            rows = [p for p in changed if isinstance(p.obj, model) and p.changed]
-            for planned in rows:
-                self._remember_before(planned)
-                planned.obj.updated_at = now
-            if rows:
-                names = sorted({name for p in rows for name in p.changed} | {"updated_at"})
-                model.objects.bulk_update([p.obj for p in rows], names)  # type: ignore[misc,attr-defined]
-        touched = self.new + changed
-        self._write_points(touched)
-        self._write_history(touched, now)
-        self._write_undo_log(touched)
-        self._reindex(touched)
-        for planned in self.new:
-            self.ours[type(planned.obj)].add(planned.obj.pk)
-
-    def _write_points(self, touched: list[Planned]) -> None:
-        phones: dict[str, list[tuple[Any, ...]]] = {"company": [], "contact": []}
-        emails: dict[str, list[tuple[Any, ...]]] = {"company": [], "contact": []}
-        tags: dict[str, list[tuple[int, int]]] = {"company": [], "contact": []}
-        for planned in touched:
-            key = "company" if planned.is_company else "contact"
-            pk = planned.obj.pk
-            start = len(planned.known_phones) - len(planned.phones)
-            phones[key] += [
-                ("", position, pk, p.e164, p.extension, p.raw[:64])
-                for position, p in enumerate(planned.phones, start=start)
-            ]
-            start = len(planned.known_emails) - len(planned.emails)
-            emails[key] += [("", position, pk, a) for position, a in enumerate(planned.emails, start=start)]
-            tags[key] += [(pk, tag.pk) for tag in planned.tags]
-        for key, model in (("company", Company), ("contact", Contact)):
-            owner = f"{key}_id"
-            insert_rows(Phone, ["label", "position", owner, "e164", "extension", "raw"], phones[key])
-            insert_rows(Email, ["label", "position", owner, "address"], emails[key])
-            insert_rows(model.tags.through, [owner, "tag_id"], tags[key])  # type: ignore[attr-defined]
-
-    def _write_history(self, touched: list[Planned], now: Any) -> None:
-        label = f"#{self.job.pk} {self.job.filename}"
-        occurred_at = connection.ops.adapt_datetimefield_value(now)
-        rows = []
-        for planned in touched:
-            if planned.ours and not planned.new:
-                continue
-            obj = planned.obj
-            changes: list[dict[str, Any]]
-            if planned.new:
-                changes = [{"field": "import", "old": None, "new": label}]
-            else:
-                changes = [
-                    {
-                        "field": name,
-                        "old": planned.before_display.get(name),
-                        "new": _display(getattr(obj, name)),
-                    }
-                    for name in sorted(planned.changed)
-                ]
-                if planned.phones:
-                    changes.append({"field": "phones", "old": None, "new": [p.e164 for p in planned.phones]})
-                if planned.emails:
-                    changes.append({"field": "emails", "old": None, "new": planned.emails})
-                if planned.tags:
-                    changes.append({"field": "tags", "old": None, "new": [t.name for t in planned.tags]})
-                changes.append({"field": "import", "old": None, "new": label})
-            company_id = obj.company_id if isinstance(obj, Contact) else None
-            rows.append(
-                (
-                    occurred_at,
-                    self.actor.pk,
-                    Event.Action.IMPORTED.value,
-                    self.types[type(obj)].pk,
-                    obj.pk,
-                    str(obj)[:300],
-                    self.types[Company].pk if company_id else None,
-                    company_id,
-                    json_text(changes),
-                )
-            )
-        columns = ["occurred_at", "actor_id", "action", "target_type_id", "target_id", "target_label"]
-        insert_rows(Event, [*columns, "parent_type_id", "parent_id", "changes"], rows)
-
-    def _write_undo_log(self, touched: list[Planned]) -> None:
-        batch = self.job.batches + 1
-        rows: list[tuple[Any, ...]] = []
-        for planned in touched:
-            if planned.ours and not planned.new:
-                continue
-            kind = MODEL_KIND[type(planned.obj)]
-            if planned.new:
-                rows.append((self.job.pk, batch, kind, planned.obj.pk, True, None, None))
-                continue
-            if planned.before is None:
-                self._remember_before(planned)
-            after = {
-                "fields": {name: _plain(getattr(planned.obj, name)) for name in sorted(planned.changed)},
-                "phones": [phone.e164 for phone in planned.phones],
-                "emails": planned.emails,
-                "tags": [tag.pk for tag in planned.tags],
-            }
-            rows.append(
-                (self.job.pk, batch, kind, planned.obj.pk, False, json_text(planned.before), json_text(after))
-            )
-        columns = ["job_id", "batch", "kind", "object_id", "created", "before", "after"]
-        insert_rows(ImportChange, columns, rows)
-
-    def _reindex(self, touched: list[Planned]) -> None:
-        documents: dict[tuple[Kind, bool], list[tuple[int, str]]] = {}
-        for planned in touched:
-            obj = planned.obj
-            phones, emails = sorted(planned.known_phones), sorted(planned.known_emails)
-            if isinstance(obj, Company):
-                key, text = Kind.COMPANY, company_text(obj, phones, emails)
-            else:
-                company_name = obj.company.name if obj.company_id and obj.company else ""
-                key, text = Kind.CONTACT, contact_text(obj, company_name, phones, emails)
-            documents.setdefault((key, planned.new), []).append((obj.pk, text))
-        for (kind, new), rows in documents.items():
-            index_many(kind, rows, new=new)
-
-
-def _display(value: Any) -> Any:
-    """A value as the timeline shows it: related records by name, dates as text."""
-    if isinstance(value, Model):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+        batch = BatchWrite(self.job, self.actor, self.types, self.new, list(self.planned.values()), self.ours)
+        write_batch(batch)
