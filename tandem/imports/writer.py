@@ -92,16 +92,16 @@ def _write_points(touched: list[Planned]) -> None:
 def _write_history(batch: BatchWrite, touched: list[Planned], now: Any) -> None:
     label = f"#{batch.job.pk} {batch.job.filename}"
     occurred_at = connection.ops.adapt_datetimefield_value(now)
+    created = json_text([{"field": "import", "old": None, "new": label}])  # the same for every new record
     rows = []
     for planned in touched:
         if planned.ours and not planned.new:
             continue
         obj = planned.obj
-        changes: list[dict[str, Any]]
         if planned.new:
-            changes = [{"field": "import", "old": None, "new": label}]
+            text = created
         else:
-            changes = [
+            changes: list[dict[str, Any]] = [
                 {
                     "field": name,
                     "old": planned.before_display.get(name),
@@ -116,6 +116,7 @@ def _write_history(batch: BatchWrite, touched: list[Planned], now: Any) -> None:
             if planned.tags:
                 changes.append({"field": "tags", "old": None, "new": [t.name for t in planned.tags]})
             changes.append({"field": "import", "old": None, "new": label})
+            text = json_text(changes)
         company_id = obj.company_id if isinstance(obj, Contact) else None
         rows.append(
             (
@@ -127,7 +128,7 @@ def _write_history(batch: BatchWrite, touched: list[Planned], now: Any) -> None:
                 str(obj)[:300],
                 batch.types[Company].pk if company_id else None,
                 company_id,
-                json_text(changes),
+                text,
             )
         )
     columns = ["occurred_at", "actor_id", "action", "target_type_id", "target_id", "target_label"]
