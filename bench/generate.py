@@ -1666,6 +1666,11 @@ def generate_deals_only(args: argparse.Namespace) -> None:
     _clear_deals(writer, progress)
     generate_deals(writer, progress, args.deals, args.seed)
     reset_sequences()
+    # PostgreSQL's TRUNCATE … CASCADE took the activities along: recount the activity report's rollup.
+    from tandem.analytics.rollups import activity_rollups_analyze, activity_rollups_rebuild
+
+    progress.say(f"rollups: {activity_rollups_rebuild():,} activity days")
+    activity_rollups_analyze()
     tables = [*_deal_tables().values(), "history_event"]
     if writer.postgres:
         progress.say("VACUUM ANALYZE of the deal tables")

@@ -306,6 +306,11 @@ def generate(count: int, seed: int) -> None:
     )
 
     deals_state(writer, progress, now)
+    # Written past the services: the activity report's rollup is recounted from the rows.
+    from tandem.analytics.rollups import activity_rollups_analyze, activity_rollups_rebuild
+
+    progress.say(f"rollups: {activity_rollups_rebuild():,} activity days")
+    activity_rollups_analyze()
     progress.say("done")
 
 

@@ -16,6 +16,7 @@ from tandem.accounts.models import User
 from tandem.accounts.visibility import can
 from tandem.activities.models import Activity, ActivityType, Outcome
 from tandem.activities.selectors import activity_can_change
+from tandem.analytics.rollups import activity_rollup_apply, activity_rollup_key
 from tandem.contacts.models import Company, Contact
 from tandem.core.errors import PermissionDenied, ValidationError
 from tandem.core.events import event_emit
@@ -212,6 +213,7 @@ def activity_create(
     _check_links(actor, activity)
     _clean(activity)
     activity.save()
+    activity_rollup_apply(None, activity_rollup_key(activity))
     _after_change(activity)
     _notify_assignee(actor, activity)
     _notify_mentioned(actor, activity)
@@ -243,6 +245,7 @@ def activity_update(*, actor: User | None, activity: Activity, data: dict[str, A
             {name: _("This field cannot be changed.") for name in unknown}, code="read_only"
         )
     before = snapshot(activity, ACTIVITY_FIELDS)
+    counted_before = activity_rollup_key(activity)
     old_deal = activity.deal
     old_assignee_id = activity.assignee_id
     old_due, old_remind = activity.due_at, activity.remind_at
@@ -274,6 +277,7 @@ def activity_update(*, actor: User | None, activity: Activity, data: dict[str, A
     _clean(activity)
     activity.updated_at = timezone.now()
     activity.save()
+    activity_rollup_apply(counted_before, activity_rollup_key(activity))
     changes = diff(before, snapshot(activity, ACTIVITY_FIELDS))
     if changes:
         event_record(actor=actor, action=Event.Action.UPDATED, target=activity, changes=changes)
@@ -301,6 +305,7 @@ def activity_done(
     _require_change(actor, activity)
     if activity.done_at is not None:
         return activity
+    counted_before = activity_rollup_key(activity)
     done_at = done_at or timezone.now()
     if done_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"done_at": _("An activity cannot be done in the future.")}, code="future_done")
@@ -314,6 +319,7 @@ def activity_done(
     _clean(activity)
     activity.updated_at = timezone.now()
     activity.save()
+    activity_rollup_apply(counted_before, activity_rollup_key(activity))
     event_record(
         actor=actor,
         action=Event.Action.UPDATED,
@@ -335,8 +341,10 @@ def activity_trash(*, actor: User | None, activity: Activity) -> Activity:
     _require_change(actor, activity)
     if activity.deleted_at is not None:
         return activity
+    counted_before = activity_rollup_key(activity)
     activity.deleted_at = timezone.now()
     activity.save(update_fields=["deleted_at"])
+    activity_rollup_apply(counted_before, None)
     event_record(actor=actor, action=Event.Action.DELETED, target=activity)
     if activity.deal is not None:
         deal_next_step_refresh(activity.deal)

@@ -97,3 +97,30 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency_id} {self.paid_on}"
+
+
+class ActivityDay(models.Model):
+    """How many activities of one kind an assignee did on one day: the activity report's rollup.
+
+    `day` is the local date of `done_at` in the instance time zone (`settings.TIME_ZONE`, every user's
+    default zone). Only done activities outside the trash count. The activity services keep it in the
+    same transaction as the activity (`tandem.analytics.rollups.activity_rollup_apply`);
+    `tandem rollups rebuild` recomputes it from the activities.
+    """
+
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8)  # ActivityType.kind
+    day = models.DateField()
+    done = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignee", "kind", "day"], name="activity_day_unique"),
+        ]
+        indexes = [
+            # A period for everyone (or a team): read from the index alone.
+            models.Index(fields=["day", "assignee", "kind", "done"], name="activity_day_period_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignee_id} {self.kind} {self.day}: {self.done}"

@@ -1,5 +1,12 @@
 """What each manager did: done calls, meetings, letters, emails and tasks, overdue planned items,
-first response to new leads and deals moved — counted from the records in five aggregate queries."""
+first response to new leads and deals moved — counted from the records in five aggregate queries.
+
+Done items come from the `ActivityDay` rollup (done per assignee, kind and local day) when it gives the
+same figures as the activities: the viewer's time zone is the rollup's (`settings.TIME_ZONE`), no
+deal filter (pipeline, channel, product, client category) narrows the activities to those on some
+deals, and the actor's activity scope covers every manager the report shows (so the "written by me"
+part of activity visibility adds nothing). Otherwise they are counted from the activities.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,16 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
 from tandem.accounts.models import User
-from tandem.activities.models import ActivityType
+from tandem.accounts.visibility import scope_for
+from tandem.activities.models import Activity, ActivityType
 from tandem.analytics.filters import ReportFilters, report_activities, report_deals
+from tandem.analytics.models import ActivityDay
 from tandem.analytics.reports.base import (
+    deal_scope,
     duration_bucket,
     effective_filters,
     in_period,
@@ -23,6 +33,7 @@ from tandem.analytics.reports.base import (
     related_deal_q,
     seconds_between,
 )
+from tandem.analytics.rollups import rollup_zone
 from tandem.deals.models import StageChange
 
 KINDS = [
@@ -75,6 +86,67 @@ def _hours(seconds: float | None) -> Decimal | None:
     return (Decimal(str(seconds)) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def rollup_usable(actor: User, filters: ReportFilters) -> bool:
+    """Whether the done counts may be read from `ActivityDay` (see the module's docstring)."""
+    if filters.zone.key != rollup_zone().key:
+        return False
+    if filters.pipeline or filters.channel or filters.product or filters.category:
+        return False
+    # Facts: assignee within the activity scope, or written by the actor; managers: the deal scope.
+    # A wider or equal activity scope makes the "written by" part redundant for those managers.
+    return scope_for(actor, Activity, "view") >= deal_scope(actor)
+
+
+def _done_by_manager(actor: User, filters: ReportFilters, rollup: bool) -> QuerySet:
+    """(assignee_id, kind, count) rows of the done items in the period."""
+    if rollup:
+        return (
+            _rollup_days(actor, filters)
+            .values("assignee_id", "kind")
+            .annotate(count=Sum("done"))
+            .values_list("assignee_id", "kind", "count")
+        )
+    return (
+        _done_activities(actor, filters)
+        .values("assignee_id", kind=F("type__kind"))
+        .annotate(count=Count("id"))
+        .values_list("assignee_id", "kind", "count")
+    )
+
+
+def _done_by_day(actor: User, filters: ReportFilters, rollup: bool) -> QuerySet:
+    """(local day, kind, count) rows of the done items in the period."""
+    if rollup:
+        return (
+            _rollup_days(actor, filters)
+            .values("day", "kind")
+            .annotate(count=Sum("done"))
+            .values_list("day", "kind", "count")
+        )
+    return (
+        _done_activities(actor, filters)
+        .values(day=local_date("done_at", filters), kind=F("type__kind"))
+        .annotate(count=Count("id"))
+        .values_list("day", "kind", "count")
+    )
+
+
+def _rollup_days(actor: User, filters: ReportFilters) -> QuerySet[ActivityDay]:
+    # Rows back at zero (an item undone or trashed) would add managers with nothing done.
+    return ActivityDay.objects.filter(
+        manager_q(actor, filters, "assignee"),
+        day__gte=filters.start,
+        day__lte=filters.end,
+        kind__in=KINDS,
+        done__gt=0,
+    ).order_by()
+
+
+def _done_activities(actor: User, filters: ReportFilters) -> QuerySet[Activity]:
+    activities = report_activities(actor, filters).filter(manager_q(actor, filters, "assignee"))
+    return activities.filter(in_period("done_at", filters), type__kind__in=KINDS).order_by()
+
+
 def activity_report(
     actor: User, filters: ReportFilters, *, now: datetime.datetime | None = None
 ) -> ActivityReport:
@@ -94,29 +166,24 @@ def activity_report(
             rows[manager_id] = ManagerActivity(manager_id, "")
         return rows[manager_id]
 
-    activities = report_activities(actor, filters).filter(manager_q(actor, filters, "assignee"))
-    done = activities.filter(in_period("done_at", filters), type__kind__in=KINDS)
-    for item in done.order_by().values("assignee_id", kind=F("type__kind")).annotate(count=Count("id")):
-        row(item["assignee_id"]).done[item["kind"]] += item["count"]
+    rollup = rollup_usable(actor, filters)
+    for assignee_id, kind, count in _done_by_manager(actor, filters, rollup):
+        row(assignee_id).done[kind] += count
 
     weekly = (filters.end - filters.start).days + 1 > DAILY_UP_TO_DAYS
     points: dict[datetime.date, ActivityPoint] = {}
-    for item in (
-        done.order_by()
-        .values(day=local_date("done_at", filters), kind=F("type__kind"))
-        .annotate(count=Count("id"))
-    ):
-        day = item["day"]
+    for day, kind, count in _done_by_day(actor, filters, rollup):
         if isinstance(day, str):
             day = datetime.date.fromisoformat(day)
         start = day - datetime.timedelta(days=day.weekday()) if weekly else day
-        points.setdefault(start, ActivityPoint(start)).done[item["kind"]] += item["count"]
+        points.setdefault(start, ActivityPoint(start)).done[kind] += count
     series = []
     cursor = filters.start - datetime.timedelta(days=filters.start.weekday()) if weekly else filters.start
     while cursor <= filters.end:
         series.append(points.get(cursor, ActivityPoint(cursor)))
         cursor += datetime.timedelta(days=7 if weekly else 1)
 
+    activities = report_activities(actor, filters).filter(manager_q(actor, filters, "assignee"))
     overdue = activities.filter(done_at__isnull=True, due_at__lt=now)
     for item in overdue.order_by().values("assignee_id").annotate(count=Count("id")):
         row(item["assignee_id"]).overdue = item["count"]

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from tandem.accounts.models import User
 from tandem.activities.models import Activity, ActivityType
+from tandem.analytics.rollups import activity_rollup_apply, activity_rollup_key
 from tandem.deals.models import Currency, Deal, Pipeline, Stage, StageChange
 
 UTC = datetime.UTC
@@ -80,7 +81,7 @@ def activity(
     **links: object,
 ) -> Activity:
     activity_type = ActivityType.objects.filter(kind=kind).order_by("position", "id").first()
-    return Activity.objects.create(
+    created = Activity.objects.create(
         type=activity_type,
         subject=f"{kind} {assignee}",
         assignee=assignee,
@@ -90,3 +91,6 @@ def activity(
         occurred_at=done_at or due_at,
         **links,
     )
+    # Written past the services: keep the activity report's rollup as they would.
+    activity_rollup_apply(None, activity_rollup_key(created))
+    return created
