@@ -18,6 +18,9 @@ from tandem.accounts.visibility import scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.imports.rows import RowData
 
+# What a matched record's history shows by name (the values before the import): loaded with it.
+COMPANY_RELATED = ("owner", "industry", "category", "channel")
+CONTACT_RELATED = ("owner", "company", "role", "channel")
 # A person found by a phone or an email is the row's person when the names agree at least this much
 # (token set ratio: "Иван" agrees fully with "Иван Петров"; a rowless name agrees with anyone).
 PHONE_NAME_SCORE = 70
@@ -61,13 +64,16 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
     phones = {phone.e164 for row in rows for phone in row.contact_phones}
     emails = {email for row in rows for email in row.contact_emails}
     if tax_ids:
-        for company in Company.objects.filter(tax_id__in=tax_ids):
+        # `exclude(tax_id="")` lets PostgreSQL use the unique index, which covers non-empty tax ids only
+        # (it cannot prove that from an IN list of more than 100 values).
+        for company in (
+            Company.objects.filter(tax_id__in=tax_ids).exclude(tax_id="").select_related(*COMPANY_RELATED)
+        ):
             found.companies_by_tax_id[company.tax_id] = company
     company_scope = scope_q(actor, Company, "view")
     if name_keys:
-        for company in Company.objects.filter(
-            company_scope, name_key__in=name_keys, deleted_at__isnull=True
-        ).order_by("-pk"):
+        companies = Company.objects.filter(company_scope, name_key__in=name_keys, deleted_at__isnull=True)
+        for company in companies.select_related(*COMPANY_RELATED).order_by("-pk"):
             found.companies_by_key.setdefault(company.name_key, []).insert(0, company)
     visible_tax = [c.pk for c in found.companies_by_tax_id.values()]
     if visible_tax:
@@ -100,7 +106,7 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
                 pk__in={contact_id for _kind, contact_id, _key in pairs},
                 deleted_at__isnull=True,
             )
-            .select_related("company")
+            .select_related(*CONTACT_RELATED)
             .in_bulk()
         )
         found.contacts_by_phone = _oldest_first(
@@ -120,7 +126,7 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
                 last_name__in=lasts,
                 deleted_at__isnull=True,
             )
-            .select_related("company")
+            .select_related(*CONTACT_RELATED)
             .order_by("-pk")
         )
         for contact in at_companies:

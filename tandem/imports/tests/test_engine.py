@@ -407,3 +407,27 @@ def test_an_error_in_the_reading_process_fails_the_import(admin, settings, run_i
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
     assert Contact.objects.count() == 0
+
+
+@pytest.mark.parametrize("existing", [3, 30])
+def test_queries_do_not_grow_with_the_existing_records_a_file_updates(
+    admin, make_company, make_contact, django_assert_max_num_queries, existing
+):
+    from tandem.contacts.models import Channel, ContactRole, Industry
+
+    role, channel = ContactRole.objects.create(name="Buyer"), Channel.objects.create(name="Fair")
+    industry = Industry.objects.create(name="Retail")
+    for n in range(existing):
+        company = make_company(admin, name=f"Firm {n}", industry=industry, channel=channel)
+        make_contact(admin, f"Person{n}", "Known", phones=[f"0888 100 {n:03d}"], company=company, role=role)
+    content = "Company,Name,Phone,Position\n" + "".join(
+        f"Firm {n},Person{n} Known,0888 100 {n:03d},Buyer\n" for n in range(existing)
+    )
+    job = services.import_upload(actor=admin, stream=io.BytesIO(content.encode()), filename="u.csv")
+    services.import_start(actor=admin, job=job, enqueue=False)
+
+    with django_assert_max_num_queries(45):
+        services.run_execute(job.pk)
+
+    job.refresh_from_db()
+    assert job.counts["contacts_updated"] == existing
