@@ -16,7 +16,7 @@ from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.contacts.normalize import company_name_key
 from tandem.contacts.search import company_text, contact_text
 from tandem.history.models import Event
-from tandem.imports.bulk import allocate_ids, insert_models, insert_rows, json_text
+from tandem.imports.bulk import allocate_ids, insert_models, insert_rows, json_text, update_models
 from tandem.imports.models import ImportChange, ImportJob
 from tandem.imports.planned import MODEL_KIND, Planned, display, plain, remember_before
 from tandem.search.backends import Kind, index_many
@@ -57,7 +57,7 @@ def write_batch(batch: BatchWrite) -> None:
             planned.obj.updated_at = now
         if rows:
             names = sorted({name for p in rows for name in p.changed} | {"updated_at"})
-            model.objects.bulk_update([p.obj for p in rows], names)  # type: ignore[misc,attr-defined]
+            update_models(model, [p.obj for p in rows], names)
     touched = batch.new + changed
     _write_points(touched)
     _write_history(batch, touched, now)
