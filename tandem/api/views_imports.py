@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -137,14 +138,13 @@ def _mapping(text: str, headers: list[str]) -> list[str | None]:
     try:
         value = json.loads(text)
     except ValueError as error:
-        raise ApiError(
-            "invalid_mapping", "mapping is not valid JSON.", fields={"mapping": [str(error)]}
-        ) from error
+        message = _("The mapping is not valid JSON.")
+        raise ApiError("invalid_mapping", message, fields={"mapping": [message, str(error)]}) from error
     if isinstance(value, dict):
         return [value.get(header) if isinstance(value.get(header), str) else None for header in headers]
     if isinstance(value, list) and all(item is None or isinstance(item, str) for item in value):
         return value
-    message = "mapping must be a list of field keys (or null) or an object header → field key."
+    message = _("The mapping must be a list of field keys (or null) or an object of header → field key.")
     raise ApiError("invalid_mapping", message, fields={"mapping": [message]})
 
 
@@ -189,7 +189,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if data.get("profile"):
             profile = MappingProfile.objects.filter(owner=self.actor, name=data["profile"]).first()
             if profile is None:
-                message = "You have no mapping profile with this name."
+                message = _("You have no mapping profile with this name.")
                 raise ApiError("invalid_profile", message, fields={"profile": [message]})
         upload = data["file"]
         job = services.import_upload(
