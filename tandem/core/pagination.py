@@ -22,7 +22,7 @@ class Page(Generic[M]):
     rows: list[M]
     next_cursor: str | None
     previous_cursor: str | None
-    count: int  # exact up to COUNT_CAP
+    count: int  # exact up to COUNT_CAP; -1 when not counted (pages after the first, broad searches)
     count_capped: bool
 
 
@@ -59,6 +59,19 @@ def _after(ordering: list[str], values: list[Any], backwards: bool, model: type[
     return condition
 
 
+def _countable(queryset: QuerySet[Any]) -> bool:
+    """False when a filter says counting it costs too much (it has `uncountable = True`)."""
+    nodes: list[Any] = [queryset.query.where]
+    while nodes:
+        node = nodes.pop()
+        if getattr(node, "uncountable", False):
+            return False
+        nodes.extend(getattr(node, "children", ()))
+        # filter(expression) is stored as Exact(expression, True).
+        nodes.extend(side for side in (getattr(node, "lhs", None),) if side is not None)
+    return True
+
+
 def paginate(
     queryset: QuerySet[M],
     *,
@@ -66,6 +79,7 @@ def paginate(
     cursor: str | None,
     size: int = 50,
     parts: Sequence[Q] = (),
+    count: bool = True,
 ) -> Page[M]:
     """One page of `queryset` in `ordering` (its last field must be unique, e.g. `id`).
 
@@ -73,6 +87,7 @@ def paginate(
     me"): each is walked along its own index and the page is cut from the union of their first rows,
     because an OR in one query keeps SQLite from reading rows in index order (it sorts them all).
     Unreadable cursors fall back to the first page instead of erroring: they come from URLs.
+    The first page is counted (up to COUNT_CAP) unless `count` is False or a filter is `uncountable`.
     """
     decoded = _decode(cursor, ordering) if cursor else None
     backwards = bool(decoded and decoded[1])
@@ -85,7 +100,7 @@ def paginate(
             page_qs = page_qs.filter(_after(ordering, decoded[0], backwards, queryset.model))
         except (ValueError, TypeError, OverflowError, DjangoValidationError):
             # A well-formed cursor holding nonsense (tampered, or from another sort order): first page.
-            return paginate(queryset, ordering=ordering, cursor=None, size=size, parts=parts)
+            return paginate(queryset, ordering=ordering, cursor=None, size=size, parts=parts, count=count)
     if parts:
         candidates: list[Any] = []
         for part in parts:
@@ -112,14 +127,14 @@ def paginate(
             next_cursor = _encode(key(rows[-1]), False)
         if decoded and (not backwards or has_more):
             previous_cursor = _encode(key(rows[0]), True)
-    count = -1
-    if not decoded:
+    total = -1
+    if count and not decoded and _countable(queryset):
         pieces = [queryset.filter(part) for part in parts] or [queryset]
-        count = sum(piece.order_by()[: COUNT_CAP + 1].count() for piece in pieces)
+        total = sum(piece.order_by()[: COUNT_CAP + 1].count() for piece in pieces)
     return Page(
         rows=rows,
         next_cursor=next_cursor,
         previous_cursor=previous_cursor,
-        count=min(count, COUNT_CAP),
-        count_capped=count > COUNT_CAP,
+        count=min(total, COUNT_CAP),
+        count_capped=total > COUNT_CAP,
     )

@@ -81,6 +81,16 @@ def _date_input() -> forms.DateInput:
 # --- list filters --------------------------------------------------------------------------------
 
 
+def _newest_first_when_searching(data: Any) -> Any:
+    """Search results come newest first unless a sort is chosen: a common prefix matches tens of
+    thousands of names, which the database cannot sort by name quickly, while the created indexes
+    (one per owner too) list the newest matches and stop at the page."""
+    if data is not None and str(data.get("q", "")).strip() and not data.get("sort"):
+        data = data.copy()
+        data["sort"] = "-created"
+    return data
+
+
 class ListFilterForm(forms.Form):
     """The GET form above a list. Invalid values are reported and ignored, never a server error."""
 
@@ -102,11 +112,7 @@ class ListFilterForm(forms.Form):
     model: type[Company] | type[Contact] = Company
 
     def __init__(self, data: Any = None, *, user: User, **kwargs: Any) -> None:
-        if data is not None and str(data.get("q", "")).strip() and not data.get("sort"):
-            # Search results come newest first unless a sort is chosen: a common prefix matches
-            # tens of thousands of names, which the database cannot sort by name quickly.
-            data = data.copy()
-            data["sort"] = "recent"
+        data = _newest_first_when_searching(data)
         super().__init__(data, **kwargs)
         # Offer only the owners and teams whose records the user can see at all.
         scope = scope_for(user, self.model, "view")
@@ -478,11 +484,7 @@ class BulkActionForm(forms.Form):
     tag = forms.CharField(label=_("Tag"), max_length=100, required=False)
 
     def __init__(self, data: Any = None, *, user: User, **kwargs: Any) -> None:
-        if data is not None and str(data.get("q", "")).strip() and not data.get("sort"):
-            # Search results come newest first unless a sort is chosen: a common prefix matches
-            # tens of thousands of names, which the database cannot sort by name quickly.
-            data = data.copy()
-            data["sort"] = "recent"
+        data = _newest_first_when_searching(data)
         super().__init__(data, **kwargs)
         owner_field = self.fields["owner"]
         assert isinstance(owner_field, forms.ModelChoiceField)

@@ -47,8 +47,7 @@ def contact_list(request: AuthedRequest) -> HttpResponse:
         ordering=filter_form.ordering(),
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
-        # Searching walks the search matches in id order: the visibility OR costs nothing there.
-        parts=[] if filter_form.searching else scope_parts(request.user, Contact),
+        parts=scope_parts(request.user, Contact),
     )
     context = {
         "filter_form": filter_form,
