@@ -15,6 +15,8 @@ from django.db import connection
 from django.db.models import BooleanField, Func, OuterRef, Q, Subquery, TextField
 from django.db.models.expressions import RawSQL
 
+from tandem.core.idsets import pk_in
+
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 KIND_BITS = 4
 MAX_QUERY_WORDS = 8
@@ -133,8 +135,7 @@ def matching_q(kind: Kind, words: list[str]) -> Q | None:
         )
         ids = [row[0] for row in cursor.fetchall()]
     if len(ids) <= SELECTIVE_MATCHES:
-        # One array parameter: thousands of `IN (%s, …)` parameters cost more to build than to run.
-        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))
+        return pk_in(ids)
     _broad_until[(kind, tsquery)] = time.monotonic() + BROAD_MEMORY_SECONDS
     return _probe(kind, tsquery)
 
