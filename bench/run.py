@@ -215,12 +215,12 @@ def selector_scenarios(samples: Samples) -> list[Scenario]:
     def contacts_page(user: Any, filters: Any = None, sort: str = "name") -> None:
         actor = fresh(user)
         searching = bool(filters and filters.search)
-        # As the list view does: a search is listed newest first.
+        # As the list view does: a search is listed newest first, in one piece.
         page = paginate(
             contact_list(actor=actor, filters=filters),
-            ordering=CONTACT_SORTS["-created" if searching else sort],
+            ordering=CONTACT_SORTS["recent" if searching else sort],
             cursor=None,
-            parts=scope_parts(actor, Contact),
+            parts=[] if searching else scope_parts(actor, Contact),
         )
         touch_contacts(page.rows)
 

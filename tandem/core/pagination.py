@@ -79,7 +79,6 @@ def paginate(
     cursor: str | None,
     size: int = 50,
     parts: Sequence[Q] = (),
-    count: bool = True,
 ) -> Page[M]:
     """One page of `queryset` in `ordering` (its last field must be unique, e.g. `id`).
 
@@ -87,7 +86,7 @@ def paginate(
     me"): each is walked along its own index and the page is cut from the union of their first rows,
     because an OR in one query keeps SQLite from reading rows in index order (it sorts them all).
     Unreadable cursors fall back to the first page instead of erroring: they come from URLs.
-    The first page is counted (up to COUNT_CAP) unless `count` is False or a filter is `uncountable`.
+    The first page is counted (up to COUNT_CAP) unless a filter is `uncountable`.
     """
     decoded = _decode(cursor, ordering) if cursor else None
     backwards = bool(decoded and decoded[1])
@@ -100,7 +99,7 @@ def paginate(
             page_qs = page_qs.filter(_after(ordering, decoded[0], backwards, queryset.model))
         except (ValueError, TypeError, OverflowError, DjangoValidationError):
             # A well-formed cursor holding nonsense (tampered, or from another sort order): first page.
-            return paginate(queryset, ordering=ordering, cursor=None, size=size, parts=parts, count=count)
+            return paginate(queryset, ordering=ordering, cursor=None, size=size, parts=parts)
     if parts:
         candidates: list[Any] = []
         for part in parts:
@@ -128,7 +127,7 @@ def paginate(
         if decoded and (not backwards or has_more):
             previous_cursor = _encode(key(rows[0]), True)
     total = -1
-    if count and not decoded and _countable(queryset):
+    if not decoded and _countable(queryset):
         pieces = [queryset.filter(part) for part in parts] or [queryset]
         total = sum(piece.order_by()[: COUNT_CAP + 1].count() for piece in pieces)
     return Page(

@@ -83,11 +83,11 @@ def _date_input() -> forms.DateInput:
 
 def _newest_first_when_searching(data: Any) -> Any:
     """Search results come newest first unless a sort is chosen: a common prefix matches tens of
-    thousands of names, which the database cannot sort by name quickly, while the created indexes
-    (one per owner too) list the newest matches and stop at the page."""
+    thousands of names, which the database cannot sort by name quickly, while walking the records
+    newest first (primary key order) stops at the page."""
     if data is not None and str(data.get("q", "")).strip() and not data.get("sort"):
         data = data.copy()
-        data["sort"] = "-created"
+        data["sort"] = "recent"
     return data
 
 

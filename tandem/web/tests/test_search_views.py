@@ -118,7 +118,7 @@ def test_searching_a_list_without_a_chosen_sort_lists_the_newest_matches_first(c
     by_name = client.get(reverse("contact_list"), {"q": "iva", "sort": "name"}).content.decode()
 
     assert searched.index("Zlatkova") < searched.index("Angelov")
-    assert 'value="-created" selected' in searched
+    assert 'value="recent" selected' in searched
     assert by_name.index("Angelov") < by_name.index("Zlatkova")
     assert "Borisov" not in searched
 
