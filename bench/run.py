@@ -207,6 +207,7 @@ def selector_scenarios(samples: Samples) -> list[Scenario]:
         contact_card,
         contact_list,
         global_search,
+        list_parts,
         visible_company_or_none,
     )
     from tandem.core.pagination import paginate
@@ -215,12 +216,13 @@ def selector_scenarios(samples: Samples) -> list[Scenario]:
     def contacts_page(user: Any, filters: Any = None, sort: str = "name") -> None:
         actor = fresh(user)
         searching = bool(filters and filters.search)
-        # As the list view does: a search is listed newest first, in one piece.
+        # As the list view does: a search is listed newest first.
+        queryset = contact_list(actor=actor, filters=filters)
         page = paginate(
-            contact_list(actor=actor, filters=filters),
+            queryset,
             ordering=CONTACT_SORTS["recent" if searching else sort],
             cursor=None,
-            parts=[] if searching else scope_parts(actor, Contact),
+            parts=list_parts(actor, queryset, filters or ListFilters()),
         )
         touch_contacts(page.rows)
 

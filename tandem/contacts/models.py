@@ -117,6 +117,7 @@ class Company(OwnedRecord):
             models.Index(fields=["owner", "name", "id"], name="company_owner_name_idx"),
             models.Index(fields=["owner", "-created_at", "-id"], name="company_owner_created_idx"),
             models.Index(fields=["owner", "-updated_at", "-id"], name="company_owner_updated_idx"),
+            models.Index(fields=["owner", "-id"], name="company_owner_recent_idx"),
             # Only the trash (deleted_at IS NOT NULL) is looked up by this column; a full index on it
             # tempts SQLite (no statistics) to scan 99% of the table for "deleted_at IS NULL".
             models.Index(
@@ -172,6 +173,7 @@ class Contact(OwnedRecord):
             models.Index(fields=["owner", "last_name", "first_name", "id"], name="contact_owner_name_idx"),
             models.Index(fields=["owner", "-created_at", "-id"], name="contact_owner_created_idx"),
             models.Index(fields=["owner", "-updated_at", "-id"], name="contact_owner_updated_idx"),
+            models.Index(fields=["owner", "-id"], name="contact_owner_recent_idx"),
             # Only the trash (deleted_at IS NOT NULL) is looked up by this column; a full index on it
             # tempts SQLite (no statistics) to scan 99% of the table for "deleted_at IS NULL".
             models.Index(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
@@ -12,12 +12,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import can, scope_q
+from tandem.accounts.visibility import can, scope_parts, scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.core.errors import PermissionDenied
 from tandem.core.idsets import pk_in
 from tandem.core.phones import phone_query_digits
-from tandem.search.backends import Kind, matching_q, query_words
+from tandem.search.backends import Kind, matching_q, probes_per_record, query_words
 
 Record = TypeVar("Record", Company, Contact)
 TAGGED_IDS_LIMIT = 20000
@@ -97,6 +97,16 @@ def _tagged(model: type[Record], tag_id: int) -> Q:
         if len(ids) <= TAGGED_IDS_LIMIT:
             return pk_in(ids)
     return Q(pk__in=links)
+
+
+def list_parts(actor: User, queryset: QuerySet[Any], filters: ListFilters) -> list[Q]:
+    """The visibility parts to page a list by (see `paginate`). A search matched as a set (SQLite's
+    FTS5, a selective PostgreSQL search) is listed in one piece, since every part would match it
+    again; a broad PostgreSQL search probes each record, so each part walks its own index (a rep's
+    own records newest first instead of everyone's)."""
+    if filters.search.strip() and not probes_per_record(queryset):
+        return []
+    return scope_parts(actor, queryset.model)
 
 
 def _local_midnight(day: datetime.date) -> datetime.datetime:
@@ -198,6 +208,18 @@ def global_search(*, actor: User, text: str, limit: int = 8) -> dict[str, list]:
     filters = ListFilters(search=text)
     # Newest first: ordering a common prefix's matches (tens of thousands of "Иван…") by name
     # sorts them all, while the id order lets the database stop at the first visible matches.
-    contacts = list(contact_list(actor=actor, filters=filters).order_by("-id")[:limit])
-    companies = list(company_list(actor=actor, filters=filters).order_by("-id")[:limit])
-    return {"contacts": contacts, "companies": companies}
+    found = {}
+    for key, queryset in (
+        ("contacts", contact_list(actor=actor, filters=filters)),
+        ("companies", company_list(actor=actor, filters=filters)),
+    ):
+        parts = list_parts(actor, queryset, filters)
+        if parts:
+            ids = [
+                pk
+                for part in parts
+                for pk in queryset.filter(part).order_by("-id").values_list("pk", flat=True)[:limit]
+            ]
+            queryset = queryset.filter(pk__in=ids)
+        found[key] = list(queryset.order_by("-id")[:limit])
+    return found

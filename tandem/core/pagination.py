@@ -6,7 +6,7 @@ import base64
 import binascii
 import datetime
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -59,17 +59,20 @@ def _after(ordering: list[str], values: list[Any], backwards: bool, model: type[
     return condition
 
 
-def _countable(queryset: QuerySet[Any]) -> bool:
-    """False when a filter says counting it costs too much (it has `uncountable = True`)."""
+def filter_nodes(queryset: QuerySet[Any]) -> Iterator[Any]:
+    """Every node and expression of the WHERE clause of `queryset`."""
     nodes: list[Any] = [queryset.query.where]
     while nodes:
         node = nodes.pop()
-        if getattr(node, "uncountable", False):
-            return False
+        yield node
         nodes.extend(getattr(node, "children", ()))
         # filter(expression) is stored as Exact(expression, True).
         nodes.extend(side for side in (getattr(node, "lhs", None),) if side is not None)
-    return True
+
+
+def _countable(queryset: QuerySet[Any]) -> bool:
+    """False when a filter says counting it costs too much (it has `uncountable = True`)."""
+    return not any(getattr(node, "uncountable", False) for node in filter_nodes(queryset))
 
 
 def paginate(

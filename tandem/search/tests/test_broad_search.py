@@ -105,3 +105,18 @@ def test_top_bar_search_lists_newest_visible_matches_with_broad_words(rep_a):
     found = global_search(actor=rep_a, text="ivan", limit=3)
 
     assert [contact.last_name for contact in found["contacts"]] == ["Mine3", "Mine2", "Mine1"]
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("kind", "index"), [(1, "search_document_company_tsv_idx"), (2, "search_document_contact_tsv_idx")]
+)
+def test_each_kind_is_searched_in_its_own_index(db, kind, index):
+    subquery = backends.matching_ids(backends.Kind(kind), ["acme"])
+    sql, params = subquery.sql, subquery.params
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert index in plan

@@ -10,7 +10,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tandem.accounts.visibility import can, scope_parts
+from tandem.accounts.visibility import can
 from tandem.contacts import selectors, services
 from tandem.contacts.models import Company
 from tandem.contacts.selectors import ListFilters
@@ -34,15 +34,14 @@ from tandem.web.views.records import (
 def company_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     filter_form = CompanyFilterForm(request.GET or None, user=user)
-    queryset = selectors.company_list(actor=user, filters=filter_form.list_filters())
+    filters = filter_form.list_filters()
+    queryset = selectors.company_list(actor=user, filters=filters)
     page = paginate(
         queryset,
         ordering=filter_form.ordering(),
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
-        # A search walks the records newest first and stops at the page, in one piece: split by
-        # visibility, each part would run the full-text match again (SQLite) for no gain.
-        parts=[] if filter_form.searching else scope_parts(request.user, Company),
+        parts=selectors.list_parts(user, queryset, filters),
     )
     context = {
         "filter_form": filter_form,

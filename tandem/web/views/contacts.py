@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import can, scope_parts
+from tandem.accounts.visibility import can
 from tandem.contacts import selectors, services
 from tandem.contacts.models import Company, Contact
 from tandem.core.pagination import paginate
@@ -41,15 +41,14 @@ def _visible_company_ids(user: User, contacts: list[Contact]) -> set[int]:
 def contact_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     filter_form = ContactFilterForm(request.GET or None, user=user)
-    queryset = selectors.contact_list(actor=user, filters=filter_form.list_filters())
+    filters = filter_form.list_filters()
+    queryset = selectors.contact_list(actor=user, filters=filters)
     page = paginate(
         queryset,
         ordering=filter_form.ordering(),
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
-        # A search walks the records newest first and stops at the page, in one piece: split by
-        # visibility, each part would run the full-text match again (SQLite) for no gain.
-        parts=[] if filter_form.searching else scope_parts(request.user, Contact),
+        parts=selectors.list_parts(user, queryset, filters),
     )
     context = {
         "filter_form": filter_form,
