@@ -1587,6 +1587,12 @@ def generate_deals(writer: Writer, progress: Progress, count: int, seed: int) ->
         f"deals: {count:,} deals, {counters['change']:,} stage changes, {counters['line']:,} lines, "
         f"{counters['contact']:,} contact links"
     )
+    # Written past the deal services: the funnel's flags and rollups are recounted from the log.
+    from tandem.analytics.stage_rollups import stage_rollups_rebuild
+
+    started = time.perf_counter()
+    counts = stage_rollups_rebuild()
+    progress.say(f"rollups: {counts} in {time.perf_counter() - started:.1f}s")
 
 
 def reset_sequences() -> None:

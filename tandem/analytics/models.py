@@ -124,3 +124,84 @@ class ActivityDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignee_id} {self.kind} {self.day}: {self.done}"
+
+
+class StageDay(models.Model):
+    """How many deals of one owner entered a stage for the first time on one day, and how many of those
+    later moved on to a stage further along: the funnel's rollup (`tandem.analytics.stage_rollups`).
+
+    `day` is the local date of the change in `settings.TIME_ZONE`; deals in the trash do not count.
+    """
+
+    stage = models.ForeignKey("deals.Stage", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    entered = models.IntegerField(default=0)
+    moved_on = models.IntegerField(default=0)
+
+    class Meta:
+        # Every index leads with the day or the owner: one led by the stage invites SQLite to skip-scan
+        # it (a dozen stages) and read the table rather than the covering period index alone.
+        constraints = [
+            models.UniqueConstraint(fields=["day", "owner", "stage"], name="stage_day_unique"),
+        ]
+        indexes = [
+            # A period for everyone: read from the index alone.
+            models.Index(
+                fields=["day", "owner", "stage", "entered", "moved_on"], name="stage_day_period_idx"
+            ),
+            # A team or one manager.
+            models.Index(fields=["owner", "day", "stage", "entered", "moved_on"], name="stage_day_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage_id} {self.owner_id} {self.day}: {self.entered}/{self.moved_on}"
+
+
+class StageExitDay(models.Model):
+    """How many changes out of a stage one owner's deals made on one day, per time spent in the stage
+    (`duration_bucket` of `seconds_in_previous`, in seconds): the funnel's time-in-stage histogram."""
+
+    stage = models.ForeignKey("deals.Stage", on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    bucket = models.BigIntegerField()
+    exits = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "owner", "stage", "bucket"], name="stage_exit_day_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["day", "owner", "stage", "bucket", "exits"], name="stage_exit_day_period_idx"
+            ),
+            models.Index(
+                fields=["owner", "day", "stage", "bucket", "exits"], name="stage_exit_day_owner_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage_id} {self.owner_id} {self.day} {self.bucket}s: {self.exits}"
+
+
+class DealMoveDay(models.Model):
+    """How many deals of one owner a user moved to another stage on one day (each deal once a day):
+    the activity report's "deals moved"."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    deals = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "actor", "owner"], name="deal_move_day_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["day", "actor", "owner", "deals"], name="deal_move_day_period_idx"),
+            models.Index(fields=["actor", "day", "owner", "deals"], name="deal_move_day_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.owner_id} {self.day}: {self.deals}"

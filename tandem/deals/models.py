@@ -246,9 +246,26 @@ class Deal(models.Model):
             ),
             # Stuck deals: per open stage, those that entered it before the stage's limit (stuck_q).
             models.Index(fields=["stage", "stage_entered_at"], name="deal_stage_entered_idx"),
+            # … and for the reports, only the open deals (a few percent), with what the stuck list sums.
+            models.Index(
+                fields=["stage", "stage_entered_at", "owner", "amount_base"],
+                name="deal_open_stage_entered_idx",
+                condition=Q(won_at__isnull=True, lost_at__isnull=True, deleted_at__isnull=True),
+            ),
             # Reports: deals won / lost in a period (revenue, win rate, lost deals).
             models.Index(fields=["won_at"], name="deal_won_idx", condition=Q(won_at__isnull=False)),
             models.Index(fields=["lost_at"], name="deal_lost_idx", condition=Q(lost_at__isnull=False)),
+            # The reports read the deals won / lost in a period from these alone (funnel, revenue, losses).
+            models.Index(
+                fields=["won_at", "owner", "pipeline", "channel", "created_at", "amount_base"],
+                name="deal_won_report_idx",
+                condition=Q(won_at__isnull=False, deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["lost_at", "owner", "pipeline", "lost_reason", "amount_base"],
+                name="deal_lost_report_idx",
+                condition=Q(lost_at__isnull=False, deleted_at__isnull=True),
+            ),
             # The untouched-lead sweep: never-contacted deals not yet fully escalated.
             models.Index(
                 fields=["created_at"],
@@ -320,12 +337,19 @@ class StageChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     seconds_in_previous = models.BigIntegerField(null=True, blank=True)
+    # Derived from the deal's log for the funnel, kept by the deal services (tandem.analytics.stage_rollups):
+    # the deal's first change into `to_stage`; and, into an open stage, whether the deal later changed
+    # into a stage further along (a higher open position, or won). Database defaults: bulk loaders that
+    # leave them out run `tandem rollups rebuild`.
+    is_first_entry = models.BooleanField(default=False, db_default=False)
+    moved_on = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["changed_at", "id"]
         indexes = [
             models.Index(fields=["deal", "changed_at"], name="stagechange_deal_idx"),
-            models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_idx"),
+            # Covering the deal and where it came from: lost deals by the stage they were lost from.
+            models.Index(fields=["to_stage", "changed_at", "deal", "from_stage"], name="stagechange_to_idx"),
             # Reports: time spent in a stage (changes out of it) and deals moved per manager.
             models.Index(fields=["from_stage", "changed_at"], name="stagechange_from_idx"),
             models.Index(

@@ -16,6 +16,12 @@ from django.utils.translation import gettext as _
 from tandem.accounts.models import User
 from tandem.accounts.services import users_assignable
 from tandem.accounts.visibility import can
+from tandem.analytics.stage_rollups import (
+    stage_rollup_created,
+    stage_rollup_state,
+    stage_rollup_update,
+    stage_rollups_rebuild,
+)
 from tandem.contacts.models import Channel, Company, Contact, ReferenceItem
 from tandem.core.errors import ApplicationError, PermissionDenied, ValidationError
 from tandem.core.events import event_emit
@@ -232,6 +238,7 @@ def _record_change(deal: Deal, actor: User | None, from_stage: Stage | None, to_
         changed_at=now,
         actor=actor,
         seconds_in_previous=seconds,
+        is_first_entry=from_stage is None,  # a creation; a move's flags follow (stage_rollup_update)
     )
     deal.stage_entered_at = now
 
@@ -282,6 +289,7 @@ def deal_create(
     if missing:
         raise MissingFields(_("This stage needs more information first."), fields=missing)
     _record_change(deal, actor, None, stage)
+    stage_rollup_created(stage_id=stage.pk, owner_id=deal.owner_id, changed_at=deal.stage_entered_at)
     event_record(actor=actor, action=Event.Action.CREATED, target=deal, parent=deal.company)
     event_emit("deal.created", deal, actor=actor)
     return deal
@@ -308,7 +316,8 @@ def deal_update(
     if "pipeline" in data and data["pipeline"] != deal.pipeline:
         raise ValidationError({"pipeline": _("Move the deal to a stage of the other pipeline instead.")})
     before = snapshot(deal, DEAL_FIELDS)
-    company_before, currency_before = deal.company_id, deal.currency_id
+    company_before, currency_before, owner_before = deal.company_id, deal.currency_id, deal.owner_id
+    rollups_before = stage_rollup_state([deal.pk]) if "owner" in data else None
     _apply(deal, data, DEAL_FIELDS)
     if "owner" in data:
         _check_owner(actor, deal.owner)
@@ -323,6 +332,8 @@ def deal_update(
     _finish(deal, built, currency_changed=deal.currency_id != currency_before)
     deal.updated_at = timezone.now()
     deal.save()
+    if rollups_before is not None and deal.owner_id != owner_before:
+        stage_rollup_update([deal.pk], rollups_before)  # the deal's figures follow its owner
     changes = diff(before, snapshot(deal, DEAL_FIELDS))
     changes += _save_lines(deal, built if lines is not None else None) + _save_contacts(deal, contacts)
     if changes:
@@ -369,6 +380,7 @@ def deal_move(
     if stage.pk == deal.stage_id:
         return deal
     before = snapshot(deal, ["stage", *MOVE_FIELDS, "lost_reason"])
+    rollups_before = stage_rollup_state([deal.pk])
     _apply(deal, fields or {}, MOVE_FIELDS)
     if fields and "company" in fields:
         _check_company(actor, deal.company)
@@ -395,6 +407,7 @@ def deal_move(
     _record_change(deal, actor, previous, stage)
     deal.updated_at = now
     deal.save()
+    stage_rollup_update([deal.pk], rollups_before)  # the funnel's rollups, in this transaction
     changes = diff(before, snapshot(deal, ["stage", *MOVE_FIELDS, "lost_reason"]))
     event_record(actor=actor, action=Event.Action.UPDATED, target=deal, changes=changes, parent=deal.company)
     event_emit("deal.stage_changed", deal, actor=actor, previous_stage_id=previous.pk)
@@ -411,8 +424,10 @@ def deal_take(*, actor: User, deal: Deal) -> Deal:
         raise PermissionDenied(_("You are not allowed to take this deal."))
     if deal.taken_at is None:
         old_owner = str(deal.owner)
+        rollups_before = stage_rollup_state([deal.pk])
         deal.owner, deal.taken_at, deal.updated_at = actor, timezone.now(), timezone.now()
         deal.save(update_fields=["owner", "taken_at", "updated_at"])
+        stage_rollup_update([deal.pk], rollups_before)
         event_record(
             actor=actor,
             action=Event.Action.REASSIGNED,
@@ -430,8 +445,10 @@ def deal_trash(*, actor: User | None, deal: Deal) -> Deal:
     if actor is not None and not (actor.has_perm("deals.delete_deal") and can(actor, "change", deal)):
         raise PermissionDenied(_("You are not allowed to delete this deal."))
     if deal.deleted_at is None:
+        rollups_before = stage_rollup_state([deal.pk])
         deal.deleted_at = timezone.now()
         deal.save(update_fields=["deleted_at"])
+        stage_rollup_update([deal.pk], rollups_before)  # out of the funnel
         event_record(actor=actor, action=Event.Action.DELETED, target=deal, parent=deal.company)
         event_emit("deal.deleted", deal, actor=actor)
     return deal
@@ -443,8 +460,10 @@ def deal_restore(*, actor: User | None, deal: Deal) -> Deal:
     if actor is not None and not (actor.has_perm("deals.delete_deal") and can(actor, "change", deal)):
         raise PermissionDenied(_("You are not allowed to restore this deal."))
     if deal.deleted_at is not None:
+        rollups_before = stage_rollup_state([deal.pk])
         deal.deleted_at = None
         deal.save(update_fields=["deleted_at"])
+        stage_rollup_update([deal.pk], rollups_before)  # back in the funnel
         event_record(actor=actor, action=Event.Action.RESTORED, target=deal, parent=deal.company)
         event_emit("deal.updated", deal, actor=actor)
     return deal
@@ -491,10 +510,13 @@ def stage_update(*, actor: User | None, stage: Stage, data: dict[str, Any]) -> S
     stage = Stage.objects.select_for_update().get(pk=stage.pk)
     if "pipeline" in data:
         raise ValidationError({"pipeline": _("A stage cannot move to another pipeline.")})
+    order_before = (stage.kind, stage.position)
     for name, value in data.items():
         setattr(stage, name, value)
     _clean_stage(stage)
     stage.save()
+    if (stage.kind, stage.position) != order_before:
+        stage_rollups_rebuild(pipeline_id=stage.pipeline_id)  # which entries "moved on" depends on the order
     return stage
 
 
@@ -504,8 +526,11 @@ def stages_reorder(*, actor: User | None, pipeline: Pipeline, stage_ids: list[in
     current = set(pipeline.stages.values_list("id", flat=True))
     if set(stage_ids) != current or len(stage_ids) != len(current):
         raise ValidationError(_("List every stage of the pipeline exactly once."), code="invalid_order")
+    positions = dict(pipeline.stages.values_list("id", "position"))
     for position, stage_id in enumerate(stage_ids):
         Stage.objects.filter(pk=stage_id).update(position=position)
+    if positions != {stage_id: position for position, stage_id in enumerate(stage_ids)}:
+        stage_rollups_rebuild(pipeline_id=pipeline.pk)  # which entries "moved on" depends on the order
 
 
 @transaction.atomic
@@ -574,7 +599,9 @@ def deals_reassign(*, actor: User, queryset: Any, owner: User) -> int:
             changes=[{"field": "owner", "old": str(row.owner), "new": str(owner)}],
         )
         event_emit("deal.updated", row, actor=actor)
+    rollups_before = stage_rollup_state([row.pk for row in changed])
     Deal.objects.filter(pk__in=[row.pk for row in changed]).update(owner=owner, updated_at=timezone.now())
+    stage_rollup_update(rollups_before.deal_ids, rollups_before)
     return len(changed)
 
 

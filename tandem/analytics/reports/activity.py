@@ -14,14 +14,15 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.accounts.visibility import scope_for
 from tandem.activities.models import Activity, ActivityType
 from tandem.analytics.filters import ReportFilters, report_activities, report_deals
-from tandem.analytics.models import ActivityDay
+from tandem.analytics.models import ActivityDay, DealMoveDay
 from tandem.analytics.reports.base import (
     deal_scope,
     duration_bucket,
@@ -32,6 +33,7 @@ from tandem.analytics.reports.base import (
     median_of_histogram,
     related_deal_q,
     seconds_between,
+    shared_only_deals,
 )
 from tandem.analytics.rollups import rollup_zone
 from tandem.deals.models import StageChange
@@ -147,6 +149,63 @@ def _done_activities(actor: User, filters: ReportFilters) -> QuerySet[Activity]:
     return activities.filter(in_period("done_at", filters), type__kind__in=KINDS).order_by()
 
 
+def moves_rollup_usable(filters: ReportFilters) -> bool:
+    """Whether deals moved may be read from `DealMoveDay`: the rollup's time zone, and no filter that
+    narrows the deals by more than their owner."""
+    if filters.zone.key != rollup_zone().key:
+        return False
+    return not (filters.pipeline or filters.channel or filters.product or filters.category)
+
+
+def _deals_moved(actor: User, filters: ReportFilters) -> dict[int, int]:
+    """{mover: deals moved}, each deal counted once a day (local days in the viewer's zone)."""
+    moved: dict[int, int] = {}
+
+    def from_log(deals: Q) -> None:
+        moves = StageChange.objects.filter(
+            deals,
+            manager_q(actor, filters, "actor"),
+            in_period("changed_at", filters),
+            actor__isnull=False,
+            from_stage__isnull=False,
+        )
+        per_day = (
+            moves.order_by()
+            .values("actor_id", "deal_id", day=local_date("changed_at", filters))
+            .annotate(count=Count("id"))
+            .values("actor_id", "deal_id", "day")
+        )
+        sql, params = per_day.query.sql_with_params()
+        with connection.cursor() as cursor:
+            # A GROUP BY over the distinct (mover, deal, day) rows Django built above.
+            cursor.execute(f"SELECT actor_id, COUNT(*) FROM ({sql}) moves GROUP BY actor_id", params)  # noqa: S608
+            for actor_id, count in cursor.fetchall():
+                moved[actor_id] = moved.get(actor_id, 0) + count
+
+    if not moves_rollup_usable(filters):
+        from_log(related_deal_q(actor, filters))
+        return moved
+    for actor_id, count in (
+        DealMoveDay.objects.filter(
+            manager_q(actor, filters, "actor"),
+            manager_q(actor, filters, "owner"),
+            day__gte=filters.start,
+            day__lte=filters.end,
+            deals__gt=0,
+        )
+        .order_by()
+        .values("actor_id")
+        .annotate(count=Sum("deals"))
+        .values_list("actor_id", "count")
+    ):
+        moved[actor_id] = count
+    shared = shared_only_deals(actor, filters)
+    shared_ids = list(shared.values_list("pk", flat=True)) if shared is not None else []
+    if shared_ids:  # a few ids, read first so their changes are found by deal
+        from_log(Q(deal_id__in=shared_ids))
+    return moved
+
+
 def activity_report(
     actor: User, filters: ReportFilters, *, now: datetime.datetime | None = None
 ) -> ActivityReport:
@@ -154,8 +213,10 @@ def activity_report(
 
     Done items count by `done_at` in the period and the type's kind; overdue items are planned ones
     past due now; first response is first contact − creation of the deals created in the period that
-    have been contacted (average and median); deals moved are distinct deals the manager moved to
-    another stage in the period. The series has a point per day (per week beyond two months).
+    have been contacted (average and median); deals moved are the deals the manager moved to another
+    stage, each counted once per local day it was moved on — a deal moved on three days counts three
+    times (additive over days, so read from the `DealMoveDay` rollup; before the rollup a deal counted
+    once per period). The series has a point per day (per week beyond two months).
     """
     filters = effective_filters(actor, filters)
     now = now or timezone.now()
@@ -209,15 +270,8 @@ def activity_report(
         manager.response_avg_hours = _hours(sums[manager_id] / manager.responded)
         manager.response_median_hours = _hours(median_of_histogram(histogram))
 
-    moves = StageChange.objects.filter(
-        related_deal_q(actor, filters),
-        manager_q(actor, filters, "actor"),
-        in_period("changed_at", filters),
-        actor__isnull=False,
-        from_stage__isnull=False,
-    )
-    for item in moves.order_by().values("actor_id").annotate(count=Count("deal_id", distinct=True)):
-        row(item["actor_id"]).moved = item["count"]
+    for actor_id, count in _deals_moved(actor, filters).items():
+        row(actor_id).moved = count
 
     names = {user.pk: str(user) for user in User.objects.filter(pk__in=list(rows))}
     for manager in rows.values():

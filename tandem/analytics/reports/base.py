@@ -85,6 +85,39 @@ def manager_q(actor: User, filters: ReportFilters, field: str) -> Q:
     return condition
 
 
+def shared_only_deals(actor: User, filters: ReportFilters) -> QuerySet[Deal] | None:
+    """Deals the actor sees only because they are shared with them, narrowed by the filters (None when
+    the actor sees every deal). A rollup keyed by owner serves `manager_q(actor, filters, "owner")`;
+    these few are added from the facts."""
+    from tandem.analytics.filters import report_deals
+
+    scope = deal_scope(actor)
+    if scope in (Scope.ALL, Scope.NONE):
+        return None
+    owned = Q(owner_id__in=_team_owners(actor)) if scope is Scope.TEAM else Q(owner_id=actor.pk)
+    shared = Deal.shared_with.through.objects.filter(user_id=actor.pk).values("deal_id")
+    return report_deals(actor, filters).filter(pk__in=shared).exclude(owned)
+
+
+def joined_deal_q(actor: User, filters: ReportFilters, relation: str = "deal") -> Q:
+    """`related_deal_q` as conditions on the joined deal itself, for a query that joins it anyway:
+    visibility as "owned by a manager in scope, or one of the (few) deals shared with the actor", which
+    the planner can hash-join, rather than `IN (the visible deals)`, which PostgreSQL probes per row."""
+    condition = Q(**{f"{relation}__deleted_at__isnull": True})
+    scope = deal_scope(actor)
+    if scope is Scope.NONE:
+        return Q(pk__in=[])
+    if scope is not Scope.ALL:
+        owned = (
+            Q(**{f"{relation}__owner_id__in": _team_owners(actor)})
+            if scope is Scope.TEAM
+            else Q(**{f"{relation}__owner_id": actor.pk})
+        )
+        shared = Deal.shared_with.through.objects.filter(user_id=actor.pk).values_list("deal_id", flat=True)
+        condition &= owned | Q(**{f"{relation}_id__in": list(shared)})
+    return condition & _deal_filters_q(filters, relation)
+
+
 def related_deal_q(actor: User, filters: ReportFilters, relation: str = "deal") -> Q:
     """`report_deals` for rows linked to a deal through `relation` (stage changes, payments…).
 
@@ -95,6 +128,12 @@ def related_deal_q(actor: User, filters: ReportFilters, relation: str = "deal") 
     condition = Q(**{f"{relation}__deleted_at__isnull": True})
     if deal_scope(actor) is not Scope.ALL:
         condition &= Q(**{f"{relation}__in": Deal.objects.filter(scope_q(actor, Deal, "view")).values("pk")})
+    return condition & _deal_filters_q(filters, relation)
+
+
+def _deal_filters_q(filters: ReportFilters, relation: str) -> Q:
+    """The filters other than the period, on the deal reached through `relation`."""
+    condition = Q()
     if filters.pipeline:
         condition &= Q(**{f"{relation}__pipeline_id": filters.pipeline})
     if filters.manager:

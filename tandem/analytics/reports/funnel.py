@@ -1,26 +1,36 @@
 """The sales funnel per pipeline: entries per stage, stage-to-stage conversion, time in stage,
-win rate and cycle length — all from the stage-change log, in four aggregate queries."""
+win rate and cycle length — from the stage-change log, in four aggregate queries.
+
+Entries and times in stage come from the `StageDay` / `StageExitDay` rollups (per stage, owner and
+local day; `tandem.analytics.stage_rollups`) when they give the same figures as the log: the viewer's
+time zone is the rollups' (`settings.TIME_ZONE`) and no channel, product or client-category filter
+narrows the deals. Deals visible only because they are shared with the viewer are added from the log
+(few). Otherwise everything is counted from the log, with the same definitions.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, Exists, F, OuterRef, Sum, Value
-from django.db.models.expressions import Case, When
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from tandem.accounts.models import User
 from tandem.analytics.filters import ReportFilters, report_deals
+from tandem.analytics.models import StageDay, StageExitDay
 from tandem.analytics.reports.base import (
     days,
     duration_bucket,
     effective_filters,
     in_period,
+    manager_q,
     median_of_histogram,
     percent,
     related_deal_q,
     seconds_between,
+    shared_only_deals,
 )
+from tandem.analytics.rollups import rollup_zone
 from tandem.deals.models import Pipeline, Stage, StageChange
 
 MAX_PIPELINES = 20
@@ -69,12 +79,88 @@ def _rank(stage: Stage) -> int | None:
     return None
 
 
+def funnel_rollup_usable(filters: ReportFilters) -> bool:
+    """Whether entries and times in stage may be read from the rollups (see the module's docstring)."""
+    if filters.zone.key != rollup_zone().key:
+        return False
+    return not (filters.channel or filters.product or filters.category)
+
+
+def _stage_figures(
+    actor: User, filters: ReportFilters, stage_ids: list[int], open_ids: list[int]
+) -> tuple[dict[int, list[int]], dict[int, list[tuple[int, int]]]]:
+    """({stage: [entered, moved on]}, {open stage: [(duration bucket, changes out)]}) for the period."""
+    entries: dict[int, list[int]] = {}
+    histograms: dict[int, list[tuple[int, int]]] = {}
+    wanted, open_wanted = set(stage_ids), set(open_ids)
+
+    def from_log(changes: QuerySet[StageChange], *, few_deals: bool = False) -> None:
+        # For a few deals, no stage condition in SQL: the planner then finds their changes by deal
+        # (stagechange_deal_idx) instead of walking the period per stage; other stages are dropped here.
+        into = {} if few_deals else {"to_stage_id__in": stage_ids}
+        out_of = {} if few_deals else {"from_stage_id__in": open_ids}
+        for item in (
+            changes.filter(is_first_entry=True, **into)
+            .order_by()
+            .values("to_stage_id")
+            .annotate(entered=Count("id"), moved=Count("id", filter=Q(moved_on=True)))
+        ):
+            if item["to_stage_id"] in wanted:
+                row = entries.setdefault(item["to_stage_id"], [0, 0])
+                row[0] += item["entered"]
+                row[1] += item["moved"]
+        for item in (
+            changes.filter(from_stage_id__isnull=False, seconds_in_previous__isnull=False, **out_of)
+            .order_by()
+            .values("from_stage_id", bucket=duration_bucket(F("seconds_in_previous")))
+            .annotate(count=Count("id"))
+        ):
+            if item["from_stage_id"] in open_wanted:
+                histograms.setdefault(item["from_stage_id"], []).append((item["bucket"], item["count"]))
+
+    period = in_period("changed_at", filters)
+    if not funnel_rollup_usable(filters):
+        from_log(StageChange.objects.filter(related_deal_q(actor, filters), period))
+        return entries, histograms
+    owners = manager_q(actor, filters, "owner")
+    days_in = Q(day__gte=filters.start, day__lte=filters.end)
+    # No stage condition: the planner then reads the (day, …) or (owner, day, …) index alone, and
+    # the few rows of other pipelines are dropped here.
+    for stage_id, entered, moved in (
+        StageDay.objects.filter(owners, days_in)
+        .order_by()
+        .values("stage_id")
+        .annotate(entered=Sum("entered"), moved=Sum("moved_on"))
+        .values_list("stage_id", "entered", "moved")
+    ):
+        if stage_id in wanted:
+            entries[stage_id] = [entered or 0, moved or 0]
+    for stage_id, bucket, count in (
+        StageExitDay.objects.filter(owners, days_in)
+        .order_by()
+        .values("stage_id", "bucket")
+        .annotate(count=Sum("exits"))
+        .values_list("stage_id", "bucket", "count")
+    ):
+        if stage_id in open_wanted:
+            histograms.setdefault(stage_id, []).append((bucket, count))
+    shared = shared_only_deals(actor, filters)
+    # Read first (a few ids): the changes are then found by deal, not by scanning the period.
+    shared_ids = list(shared.values_list("pk", flat=True)) if shared is not None else []
+    if shared_ids:
+        from_log(StageChange.objects.filter(period, deal_id__in=shared_ids), few_deals=True)
+    return entries, histograms
+
+
 def funnel_report(actor: User, filters: ReportFilters) -> FunnelReport:
     """The funnel of each visible pipeline (or the filtered one) for the period.
 
-    - entered: distinct deals with a stage change into the stage in the period (a deal's creation is
-      its change into its first stage, from no stage), so skips, steps back and reopenings count
-      each stage a deal really entered, once per deal;
+    - entered: the deals whose first change into the stage (ever) is in the period — a deal's
+      creation is its change into its first stage, from no stage — so skips and steps back count each
+      stage a deal really reached, once per deal; a deal that comes back to a stage it had already
+      been in counts in the period it first got there (this is what makes the figures additive over
+      days, and readable from a daily rollup; before the rollups, a return in a later period counted
+      in that period too);
     - converted: of those, the deals that after entering moved on to a later open stage (higher
       position) or to won, at any time since; conversion = converted / entered;
     - median days in stage: of the changes out of the stage in the period (`seconds_in_previous`);
@@ -106,68 +192,31 @@ def funnel_report(actor: User, filters: ReportFilters) -> FunnelReport:
                 for other in stages
                 if other.pipeline_id == stage.pipeline_id and (_rank(other) or -1) > rank
             ]
-    related = related_deal_q(actor, filters)
-    changes = StageChange.objects.filter(related, in_period("changed_at", filters))
-
-    later = [
-        When(
-            to_stage_id=stage_id,
-            then=Exists(
-                StageChange.objects.filter(
-                    deal_id=OuterRef("deal_id"), changed_at__gt=OuterRef("changed_at"), to_stage_id__in=ids
-                )
-            ),
-        )
-        for stage_id, ids in higher.items()
-        if ids
-    ]
-    moved_on = Case(*later, default=Value(False), output_field=BooleanField()) if later else Value(False)
-    entries = (
-        changes.filter(to_stage_id__in=list(rows))
-        .order_by()
-        .values("to_stage_id")
-        .annotate(
-            entered=Count("deal_id", distinct=True),
-            converted=Count(Case(When(moved_on, then=F("deal_id"))), distinct=True),
-        )
-    )
-    for entry in entries:
-        row = rows[entry["to_stage_id"]]
-        row.entered, row.converted = entry["entered"], entry["converted"]
+    # `moved_on` is kept on each change (tandem.analytics.stage_rollups) with these same ranks.
+    entries, histograms = _stage_figures(actor, filters, list(rows), list(higher))
+    for stage_id, (entered, moved) in entries.items():
+        row = rows[stage_id]
+        row.entered, row.converted = entered, moved
         if row.is_open:
             row.conversion = percent(row.converted, row.entered)
-
-    histograms: dict[int, list[tuple[int, int]]] = {}
-    durations = (
-        changes.filter(from_stage_id__in=list(higher), seconds_in_previous__isnull=False)
-        .order_by()
-        .values("from_stage_id", bucket=duration_bucket(F("seconds_in_previous")))
-        .annotate(count=Count("id"))
-    )
-    for item in durations:
-        histograms.setdefault(item["from_stage_id"], []).append((item["bucket"], item["count"]))
     for stage_id, histogram in histograms.items():
         rows[stage_id].median_days = days(median_of_histogram(histogram))
 
-    won, lost = in_period("won_at", filters), in_period("lost_at", filters)
-    closed = (
-        report_deals(actor, filters)
-        .filter(pipeline_id__in=list(by_pipeline))
-        .filter(won | lost)
-        .order_by()
+    # Won and lost apart: each reads its own covering partial index (deal_won_report_idx, …_lost_…).
+    deals = report_deals(actor, filters).filter(pipeline_id__in=list(by_pipeline)).order_by()
+    for item in (
+        deals.filter(in_period("won_at", filters))
         .values("pipeline_id")
-        .annotate(
-            won=Count("id", filter=won),
-            lost=Count("id", filter=lost),
-            cycle=Sum(seconds_between("created_at", "won_at"), filter=won),
-        )
-    )
-    for item in closed:
+        .annotate(count=Count("id"), cycle=Sum(seconds_between("created_at", "won_at")))
+    ):
         pipeline = by_pipeline[item["pipeline_id"]]
-        pipeline.won, pipeline.lost = item["won"], item["lost"]
-        pipeline.win_rate = percent(pipeline.won, pipeline.won + pipeline.lost)
+        pipeline.won = item["count"]
         if pipeline.won and item["cycle"] is not None:
             pipeline.cycle_days = days(Decimal(item["cycle"]) / pipeline.won)
+    for item in deals.filter(in_period("lost_at", filters)).values("pipeline_id").annotate(count=Count("id")):
+        by_pipeline[item["pipeline_id"]].lost = item["count"]
+    for pipeline in report.pipelines:
+        pipeline.win_rate = percent(pipeline.won, pipeline.won + pipeline.lost)
     for pipeline in report.pipelines:
         pipeline.stages = [row for row in pipeline.stages if not row.is_archived or row.entered]
     return report

@@ -18,8 +18,8 @@ from tandem.analytics.reports.base import (
     deal_scope,
     effective_filters,
     in_period,
+    joined_deal_q,
     money,
-    related_deal_q,
 )
 from tandem.contacts.models import Company
 from tandem.deals.models import LostReason, Stage, StageChange
@@ -126,9 +126,11 @@ def loss_report(
         report.lost_amount += money(item["amount"])
     report.by_reason.sort(key=lambda row: (-row.count, row.label))
 
+    # The changes into a lost stage at the deal's `lost_at` in the period (the covering
+    # `stagechange_to_idx`), with visibility and filters on the joined deal (`joined_deal_q`).
     lost_stages = Stage.objects.filter(kind=Stage.Kind.LOST).values("pk")
     last_loss = StageChange.objects.filter(
-        related_deal_q(actor, filters),
+        joined_deal_q(actor, filters),
         in_period("changed_at", filters),
         to_stage_id__in=lost_stages,
         changed_at=F("deal__lost_at"),
@@ -149,7 +151,13 @@ def loss_report(
         key=lambda row: (-row.count, row.label),
     )
 
-    stuck = report_deals(actor, filters).filter(stuck_q(now)).order_by()
+    # Open deals have neither date (the deal services clear both on every move into an open stage):
+    # saying so lets the planner read the small partial index of open deals (deal_open_stage_entered_idx).
+    stuck = (
+        report_deals(actor, filters)
+        .filter(stuck_q(now), won_at__isnull=True, lost_at__isnull=True)
+        .order_by()
+    )
     stuck_rows = list(stuck.values("stage_id").annotate(count=Count("id"), amount=Sum("amount_base")))
     names = dict(Stage.objects.filter(pk__in=[r["stage_id"] for r in stuck_rows]).values_list("pk", "name"))
     report.stuck_by_stage = sorted(

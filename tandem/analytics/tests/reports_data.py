@@ -8,6 +8,7 @@ from decimal import Decimal
 from tandem.accounts.models import User
 from tandem.activities.models import Activity, ActivityType
 from tandem.analytics.rollups import activity_rollup_apply, activity_rollup_key
+from tandem.analytics.stage_rollups import stage_rollup_update
 from tandem.deals.models import Currency, Deal, Pipeline, Stage, StageChange
 
 UTC = datetime.UTC
@@ -69,6 +70,8 @@ def make_deal(
             seconds_in_previous=int((moment - previous[1]).total_seconds()) if previous else None,
         )
         previous = (stage, moment)
+    # Written past the services: derive the flags and keep the funnel's rollups as they would.
+    stage_rollup_update([deal.pk])
     return deal
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from tandem.accounts.models import Team, User
 from tandem.accounts.roles import Role
 from tandem.accounts.services import team_create, team_update, user_create
+from tandem.analytics.stage_rollups import stage_rollups_rebuild
 from tandem.contacts.models import Channel, ClientCategory, Company, Contact, ContactRole, Industry, Tag
 from tandem.contacts.services import (
     EmailInput,
@@ -461,6 +462,8 @@ class _DealMaker:
                 seconds = (change.changed_at - previous.changed_at).total_seconds()
                 change.seconds_in_previous = int(seconds)
         StageChange.objects.bulk_update(changes, ["changed_at", "seconds_in_previous"], batch_size=200)
+        # Moved past the deal services: recount the funnel's rollups (tandem.analytics.stage_rollups).
+        stage_rollups_rebuild()
         events = list(
             Event.objects.filter(
                 target_type=ContentType.objects.get_for_model(Deal), target_id__in=list(timelines)
