@@ -64,6 +64,47 @@ def funnel_sheets(report: FunnelReport) -> list[Sheet]:
     return [sheet, summary]
 
 
+def plan_fact_sheets(context: dict[str, Any]) -> list[Sheet]:
+    """The plan-vs-fact table (`forecast.plan_fact_context`): teams, their managers and the total."""
+    sheet = Sheet(
+        _("Plan vs fact"),
+        [
+            _("Manager"),
+            _("Plan"),
+            _("Planned deals"),
+            _("Fact"),
+            _("Won deals"),
+            _("Of plan, %"),
+            _("Weighted pipeline"),
+            _("Forecast P10"),
+            _("Forecast P50"),
+            _("Forecast P90"),
+            _("Chance of meeting the plan, %"),
+        ],
+    )
+    rows = [*context["rows"], *([context["total"]] if context["show_total"] else [])]
+    for row in rows:
+        # As the page shows them: by amount where the plan has one, else by the number of deals.
+        percent = row.percent_of_plan if row.percent_of_plan is not None else row.percent_of_count
+        chance = row.chance_of_plan if row.chance_of_plan is not None else row.chance_of_count
+        sheet.rows.append(
+            [
+                row.label,
+                row.plan_amount,
+                row.plan_count,
+                row.fact_amount,
+                row.fact_count,
+                None if percent is None else round(percent, 1),
+                row.weighted,
+                row.p10,
+                row.p50,
+                row.p90,
+                None if chance is None else round(chance * 100, 1),
+            ]
+        )
+    return [sheet]
+
+
 def activity_sheets(report: ActivityReport) -> list[Sheet]:
     labels = kind_labels()
     header = [

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
+from python_calamine import CalamineWorkbook
 
 from tandem.analytics.models import SalesPlan
 from tandem.deals.models import Pipeline
@@ -54,6 +55,10 @@ def test_head_enters_a_plan_cell_and_sees_the_forecast(login, live_server, head_
     expect(row).to_contain_text("60%")
     expect(page.locator("#plan-fact")).to_contain_text("simulations with a fixed seed")
     screenshot("analytics-2-forecast")
+    with page.expect_download() as download:
+        page.locator("#plan-fact").get_by_role("link", name="Excel").click()
+    rows = CalamineWorkbook.from_path(download.value.path()).get_sheet_by_name("Plan vs fact").to_python()
+    assert [row[:2] for row in rows if row[0] == "Rita Rep"] == [["Rita Rep", 10000.0]]
     page.locator("#forecast-period").select_option("quarter")
     expect(page.locator("#forecast-start")).to_have_value(
         datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1).isoformat()

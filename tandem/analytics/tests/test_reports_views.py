@@ -129,3 +129,27 @@ def test_client_history_panel_on_company_card(client, rep_a, rep_b, data):
     client.force_login(rep_a)
     card = client.get(reverse("company_detail", args=[data.pk]))
     assert reverse("analytics_client_history") + f"?company={data.pk}" in card.content.decode()
+
+
+def test_plan_vs_fact_exports_to_excel_with_the_plan_fact_and_forecast_of_each_manager(
+    client, admin, rep_a, rep_b, data
+):
+    import datetime
+    from decimal import Decimal
+
+    from tandem.analytics.models import SalesPlan
+
+    SalesPlan.objects.create(user=rep_a, month=datetime.date(2025, 3, 1), amount=Decimal("100"))
+    client.force_login(admin)
+    query = "period=custom&start=2025-03-01&end=2025-03-31"
+
+    page = client.get(reverse("analytics_forecast") + "?" + query).content.decode()
+    response = client.get(reverse("analytics_export", args=["plan"]) + "?" + query)
+
+    assert reverse("analytics_export", args=["plan"]) in page
+    book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
+    rows = book.get_sheet_by_name("Plan vs fact").to_python()
+    assert rows[0][:6] == ["Manager", "Plan", "Planned deals", "Fact", "Won deals", "Of plan, %"]
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["Rita Rep"][1:6] == [100.0, "", 120.0, 1.0, 120.0]
+    assert by_name["Boris Rep"][3:5] == [80.0, 1.0]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 from tandem.accounts.models import Team, User
 from tandem.accounts.visibility import Scope, team_ids
 from tandem.analytics.filters import ReportFilters
+from tandem.analytics.forecast import plan_fact_context
 from tandem.analytics.reports import xlsx
 from tandem.analytics.reports.activity import KINDS, activity_report
 from tandem.analytics.reports.base import deal_scope, effective_filters, visible_managers
@@ -195,29 +196,12 @@ class Section:
     sheets: Callable[[Any], list[xlsx.Sheet]]
 
 
-def _plan_fact_context(user: User, filters: ReportFilters) -> dict[str, Any] | None:
-    """The plan vs fact partial's context, when the forecast module is installed."""
-    try:
-        from tandem.analytics.forecast import plan_fact_context
-    except ImportError:  # built separately; the dashboard works without it
-        return None
-    return plan_fact_context(user, filters)
-
-
-def plan_fact_available() -> bool:
-    try:
-        from tandem.analytics import forecast  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 SECTIONS: dict[str, Section] = {
     "plan": Section(
         gettext_lazy("Plan vs fact and forecast"),
         "analytics/partials/plan.html",
-        lambda user, filters, idle: _plan_fact_context(user, filters),
-        lambda report: [],
+        lambda user, filters, idle: plan_fact_context(user, filters),
+        xlsx.plan_fact_sheets,
     ),
     "funnel": Section(
         gettext_lazy("Sales funnel"),
@@ -333,9 +317,7 @@ def _context(request: AuthedRequest) -> tuple[ReportFilterForm, ReportFilters, d
 @require_GET
 def dashboard(request: AuthedRequest) -> HttpResponse:
     _form, _filters, context = _context(request)
-    context["sections"] = [
-        (name, section.title) for name, section in SECTIONS.items() if name != "plan" or plan_fact_available()
-    ]
+    context["sections"] = [(name, section.title) for name, section in SECTIONS.items()]
     context["periods"] = PERIODS
     return render_page(request, "analytics/dashboard.html", context, fragment="sections")
 
@@ -347,8 +329,6 @@ def dashboard_section(request: AuthedRequest, name: str) -> HttpResponse:
     if section is None:
         raise Http404
     form, filters, context = _context(request)
-    if name == "plan" and not plan_fact_available():
-        raise Http404
     report = section.build(request.user, filters, form.idle_days_value)
     context.update(report=report, plan_fact=report, name=name, title=section.title)
     context.update(_charts(name, report))
@@ -362,7 +342,7 @@ def dashboard_section(request: AuthedRequest, name: str) -> HttpResponse:
 def dashboard_export(request: AuthedRequest, name: str) -> HttpResponse:
     """One report (or `all` of them) as an .xlsx workbook."""
     form, filters, _unused = _context(request)
-    names = [item for item in SECTIONS if item != "plan"] if name == "all" else [name]
+    names = list(SECTIONS) if name == "all" else [name]
     if any(item not in SECTIONS for item in names):
         raise Http404
     sheets: list[xlsx.Sheet] = []
