@@ -47,6 +47,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from tandem.accounts.models import Team, User
@@ -757,6 +758,9 @@ def plan_fact_context(
         if len(result.teams) > 1 or team.team_id is not None:
             rows.append(team)
         rows.extend(team.members)
+    # The period and people of this table as dashboard parameters: for its export and drill-downs.
+    query = {"period": "custom", "start": filters.start.isoformat(), "end": filters.end.isoformat()}
+    query.update({name: value for name in ("team", "manager") if (value := getattr(filters, name))})
     return {
         "forecast": result,
         "rows": rows,
@@ -766,4 +770,5 @@ def plan_fact_context(
         "start": filters.start,
         "end": filters.end,
         "base_currency": base_currency_code(),
+        "query": urlencode(query),
     }

@@ -147,6 +147,10 @@ def test_plan_vs_fact_exports_to_excel_with_the_plan_fact_and_forecast_of_each_m
     response = client.get(reverse("analytics_export", args=["plan"]) + "?" + query)
 
     assert reverse("analytics_export", args=["plan"]) in page
+    link = re.search(rf'href="([^"]*by=manager&amp;value={rep_a.pk})"', page)
+    drill = link.group(1).replace("&amp;", "&")
+    listed = client.get(drill).content.decode()
+    assert "Rita won" in listed and "Boris won" not in listed
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
     rows = book.get_sheet_by_name("Plan vs fact").to_python()
     assert rows[0][:6] == ["Manager", "Plan", "Planned deals", "Fact", "Won deals", "Of plan, %"]
