@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from tandem.api.errors import ApiError
+from tandem.core.pagination import only_rows
 
 DEFAULT_ORDERING = "-id"
 
@@ -122,7 +123,7 @@ class IdCursorPagination(BasePagination):
             candidates: list[Any] = []
             for part in parts:
                 candidates += queryset.filter(part).order_by(*order).values_list("pk", flat=True)[: size + 1]
-            queryset = queryset.filter(pk__in=candidates)
+            queryset = only_rows(queryset, candidates)
         rows = list(queryset.order_by(*order)[: size + 1])
         has_more = len(rows) > size
         rows = rows[:size]

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
+from django.db.models.sql.where import WhereNode
 
 M = TypeVar("M", bound=Model)
 COUNT_CAP = 1000
@@ -70,6 +71,15 @@ def filter_nodes(queryset: QuerySet[Any]) -> Iterator[Any]:
         nodes.extend(side for side in (getattr(node, "lhs", None),) if side is not None)
 
 
+def only_rows(queryset: QuerySet[M], pks: list[Any]) -> QuerySet[M]:
+    """`queryset` (its joins, related rows and prefetches) narrowed to `pks` it has already yielded,
+    without its filters: evaluated again they cost as much as the first time, and PostgreSQL drove
+    such a page from a tag's 8,000-id array (20 ms) rather than from the 51 primary keys."""
+    narrowed = queryset.all()
+    narrowed.query.where = WhereNode()
+    return narrowed.filter(pk__in=pks)
+
+
 def _countable(queryset: QuerySet[Any]) -> bool:
     """False when a filter says counting it costs too much (it has `uncountable = True`)."""
     return not any(getattr(node, "uncountable", False) for node in filter_nodes(queryset))
@@ -107,7 +117,7 @@ def paginate(
         candidates: list[Any] = []
         for part in parts:
             candidates += page_qs.filter(part).order_by(*order).values_list("pk", flat=True)[: size + 1]
-        page_qs = queryset.filter(pk__in=candidates)
+        page_qs = only_rows(queryset, candidates)
     rows = list(page_qs.order_by(*order)[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

@@ -146,3 +146,14 @@ def test_walking_a_list_in_disjoint_parts_gives_the_same_pages_and_count_as_one_
         cursor = page.next_cursor
 
     assert seen == expected
+
+
+def test_only_rows_narrows_to_the_given_rows_without_evaluating_the_filters_again(companies):
+    queryset = Company.objects.filter(name__startswith="B").select_related("owner")
+    betas = list(queryset.order_by("id").values_list("pk", flat=True))
+
+    narrowed = pagination.only_rows(queryset, betas[:2])
+
+    assert "LIKE" not in str(narrowed.query).upper()
+    assert list(narrowed.order_by("id")) == list(Company.objects.filter(pk__in=betas[:2]).order_by("id"))
+    assert narrowed.query.select_related == {"owner": {}}
