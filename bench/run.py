@@ -211,21 +211,34 @@ def selector_scenarios(samples: Samples) -> list[Scenario]:
         list_parts,
         visible_company_or_none,
     )
-    from tandem.core.pagination import paginate
+    from tandem.core.pagination import count_rows, paginate
     from tandem.history.selectors import event_list_for_card
+
+    counting = {"on": False}
 
     def contacts_page(user: Any, filters: Any = None, sort: str = "name") -> None:
         actor = fresh(user)
         searching = bool(filters and filters.search)
         # As the list view does: a search is listed newest first.
         queryset = contact_list(actor=actor, filters=filters)
-        page = paginate(
-            queryset,
-            ordering=CONTACT_SORTS["recent" if searching else sort],
-            cursor=None,
-            parts=list_parts(actor, queryset, filters or ListFilters()),
-        )
+        parts = list_parts(actor, queryset, filters or ListFilters())
+        if counting["on"]:
+            # The list's "N found", which the page fetches in a request of its own after the rows.
+            count_rows(queryset, parts)
+            return
+        ordering = CONTACT_SORTS["recent" if searching else sort]
+        page = paginate(queryset, ordering=ordering, cursor=None, parts=parts, count=False)
         touch_contacts(page.rows)
+
+    def count_of(run: Callable[[int], None]) -> Callable[[int], None]:
+        def counted(index: int) -> None:
+            counting["on"] = True
+            try:
+                run(index)
+            finally:
+                counting["on"] = False
+
+        return counted
 
     def contacts_second_page(user: Any) -> None:
         actor = fresh(user)
@@ -334,6 +347,12 @@ def selector_scenarios(samples: Samples) -> list[Scenario]:
         Scenario("top-bar search, rep", "selector", topbar_search),
         Scenario("contact card, rep", "selector", contact_card_read),
         Scenario("company card, head", "selector", company_card_read),
+        Scenario("count: contact list, head", "selector", count_of(lambda i: contacts_page(samples.head(i)))),
+        Scenario("count: filter owner+created, head", "selector", count_of(owner_filter)),
+        Scenario("count: filter tag+created, admin", "selector", count_of(tag_filter)),
+        Scenario("count: filter tag, rep", "selector", count_of(tag_filter_rep)),
+        Scenario("count: filter category+created, head", "selector", count_of(category_filter)),
+        Scenario("count: search name prefix, rep", "selector", count_of(name_search(samples.rep))),
     ]
 
 
@@ -573,55 +592,43 @@ def view_scenarios(samples: Samples) -> list[Scenario]:
         start, end = created_range(index)
         return {"owner": reps[index % len(reps)], "created_from": start, "created_to": end}
 
+    def tag_params(index: int) -> dict[str, Any]:
+        start, end = created_range(index)
+        return {"tag": samples.tags[index % len(samples.tags)], "created_from": start, "created_to": end}
+
+    def category_params(index: int) -> dict[str, Any]:
+        start, end = created_range(index)
+        category = samples.categories[index % len(samples.categories)]
+        return {"category": category, "created_from": start, "created_to": end}
+
+    def name_params(index: int) -> dict[str, Any]:
+        return {"q": samples.name_prefixes[index % len(samples.name_prefixes)]}
+
+    # (name, user, query): each is the list page, and (with a count URL) the "N found" it fetches after.
+    filtered: list[tuple[str, Callable[[int], Any], Callable[[int], dict[str, Any]]]] = [
+        ("filter owner+created, head", samples.head, owner_params),
+        ("filter tag+created, admin", lambda i: samples.admin, tag_params),
+        ("filter category+created, head", samples.head, category_params),
+        ("search name prefix, rep", samples.rep, name_params),
+        ("search name prefix, admin", lambda i: samples.admin, name_params),
+    ]
+
+    def page_of(url: str, user: Callable[[int], Any], params: Callable[[int], dict[str, Any]]) -> Any:
+        return lambda i: get(user(i), url, params(i))
+
+    count_url = url_or_none("record_count", kind="contacts")
     scenarios = [
         Scenario("contact list, rep", "view", lambda i: get(samples.rep(i), list_url)),
         Scenario("contact list, head", "view", lambda i: get(samples.head(i), list_url)),
         Scenario("contact list, admin", "view", lambda i: get(samples.admin, list_url)),
-        Scenario(
-            "filter owner+created, head", "view", lambda i: get(samples.head(i), list_url, owner_params(i))
-        ),
-        Scenario(
-            "filter tag+created, admin",
-            "view",
-            lambda i: get(
-                samples.admin,
-                list_url,
-                {
-                    "tag": samples.tags[i % len(samples.tags)],
-                    "created_from": created_range(i)[0],
-                    "created_to": created_range(i)[1],
-                },
-            ),
-        ),
-        Scenario(
-            "filter category+created, head",
-            "view",
-            lambda i: get(
-                samples.head(i),
-                list_url,
-                {
-                    "category": samples.categories[i % len(samples.categories)],
-                    "created_from": created_range(i)[0],
-                    "created_to": created_range(i)[1],
-                },
-            ),
-        ),
+        *[Scenario(name, "view", page_of(list_url, user, params)) for name, user, params in filtered],
+        *[
+            Scenario(f"count: {name}", "view", page_of(count_url, user, params))
+            for name, user, params in filtered
+            if count_url
+        ],
         Scenario(
             "search phone 0888.., rep", "view", lambda i: get(samples.rep(i), list_url, {"q": phone(i)})
-        ),
-        Scenario(
-            "search name prefix, rep",
-            "view",
-            lambda i: get(
-                samples.rep(i), list_url, {"q": samples.name_prefixes[i % len(samples.name_prefixes)]}
-            ),
-        ),
-        Scenario(
-            "search name prefix, admin",
-            "view",
-            lambda i: get(
-                samples.admin, list_url, {"q": samples.name_prefixes[i % len(samples.name_prefixes)]}
-            ),
         ),
     ]
     company_list_url = url_or_none("company_list")

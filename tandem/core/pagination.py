@@ -85,6 +85,17 @@ def _countable(queryset: QuerySet[Any]) -> bool:
     return not any(getattr(node, "uncountable", False) for node in filter_nodes(queryset))
 
 
+def count_rows(queryset: QuerySet[Any], parts: Sequence[Q] = ()) -> tuple[int, bool]:
+    """How many rows `queryset` has, exact up to COUNT_CAP, and whether there are more ("1000+");
+    (-1, False) when a filter is `uncountable`. `parts` as for `paginate`: each counted along its
+    own index."""
+    if not _countable(queryset):
+        return -1, False
+    pieces = [queryset.filter(part) for part in parts] or [queryset]
+    total = sum(piece.order_by()[: COUNT_CAP + 1].count() for piece in pieces)
+    return min(total, COUNT_CAP), total > COUNT_CAP
+
+
 def paginate(
     queryset: QuerySet[M],
     *,
@@ -92,6 +103,7 @@ def paginate(
     cursor: str | None,
     size: int = 50,
     parts: Sequence[Q] = (),
+    count: bool = True,
 ) -> Page[M]:
     """One page of `queryset` in `ordering` (its last field must be unique, e.g. `id`).
 
@@ -99,7 +111,8 @@ def paginate(
     me"): each is walked along its own index and the page is cut from the union of their first rows,
     because an OR in one query keeps SQLite from reading rows in index order (it sorts them all).
     Unreadable cursors fall back to the first page instead of erroring: they come from URLs.
-    The first page is counted (up to COUNT_CAP) unless a filter is `uncountable`.
+    The first page is counted (up to COUNT_CAP) unless `count` is False (the caller counts in a request
+    of its own, `count_rows`) or a filter is `uncountable`.
     """
     decoded = _decode(cursor, ordering) if cursor else None
     backwards = bool(decoded and decoded[1])
@@ -112,7 +125,7 @@ def paginate(
             page_qs = page_qs.filter(_after(ordering, decoded[0], backwards, queryset.model))
         except (ValueError, TypeError, OverflowError, DjangoValidationError):
             # A well-formed cursor holding nonsense (tampered, or from another sort order): first page.
-            return paginate(queryset, ordering=ordering, cursor=None, size=size, parts=parts)
+            return paginate(queryset, ordering=ordering, cursor=None, size=size, parts=parts, count=count)
     if parts:
         candidates: list[Any] = []
         for part in parts:
@@ -139,14 +152,7 @@ def paginate(
             next_cursor = _encode(key(rows[-1]), False)
         if decoded and (not backwards or has_more):
             previous_cursor = _encode(key(rows[0]), True)
-    total = -1
-    if not decoded and _countable(queryset):
-        pieces = [queryset.filter(part) for part in parts] or [queryset]
-        total = sum(piece.order_by()[: COUNT_CAP + 1].count() for piece in pieces)
+    total, capped = count_rows(queryset, parts) if count and not decoded else (-1, False)
     return Page(
-        rows=rows,
-        next_cursor=next_cursor,
-        previous_cursor=previous_cursor,
-        count=min(total, COUNT_CAP),
-        count_capped=total > COUNT_CAP,
+        rows=rows, next_cursor=next_cursor, previous_cursor=previous_cursor, count=total, count_capped=capped
     )

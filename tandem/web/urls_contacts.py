@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from tandem.web.views import companies, contacts, records, search, trash
+from tandem.web.views import companies, contacts, record_lists, records, search, trash
 
 register_converter(records.KindConverter, "kind")
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("<kind:kind>/<int:pk>/restore/", trash.record_restore, name="record_restore"),
     path("<kind:kind>/<int:pk>/share/", records.share, name="share"),
     path("<kind:kind>/bulk/", records.bulk_action, name="bulk_action"),
+    path("<kind:kind>/count/", record_lists.record_count, name="record_count"),
     path("trash/", trash.trash, name="trash"),
     path("search/", search.global_search, name="global_search"),
 ]

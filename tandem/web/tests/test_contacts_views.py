@@ -96,7 +96,25 @@ def test_admin_sees_every_contact(client, admin, rep_a, rep_b, make_contact):
     response = client.get(reverse("contact_list"))
 
     assert [str(c) for c in response.context["page"].rows] == ["Anna Alpha", "Boris Gamma"]
-    assert response.context["page"].count == 2
+    count = client.get(reverse("record_count", args=["contacts"]), HTTP_HX_REQUEST="true")
+    assert "2 found" in count.content.decode()
+
+
+def test_the_count_is_fetched_after_the_rows_with_the_same_filters_and_visibility(
+    client, rep_a, rep_b, make_contact
+):
+    make_contact(rep_a, "Anna", "Alpha")
+    make_contact(rep_a, "Ana", "Beta")
+    make_contact(rep_b, "Anka", "Gamma")
+    client.force_login(rep_a)
+
+    page = client.get(reverse("contact_list"), {"q": "an"}).content.decode()
+    second = client.get(reverse("contact_list"), {"q": "an", "cursor": "x"}).content.decode()
+    count = client.get(reverse("record_count", args=["contacts"]), {"q": "an"}).content.decode()
+
+    assert f'hx-get="{reverse("record_count", args=["contacts"])}?q=an"' in page
+    assert "record_count" not in second and reverse("record_count", args=["contacts"]) not in second
+    assert "2 found" in count
 
 
 @pytest.mark.parametrize("query", ["0888 123 456", "+359888123456", "888123456"])
@@ -134,7 +152,7 @@ def test_list_filters_by_owner_and_tag(client, head_a, rep_a, rep_a2, make_conta
 
 
 def test_list_pages_with_next_and_previous_links(client, rep_a, make_contact, monkeypatch):
-    monkeypatch.setattr("tandem.web.views.contacts.PAGE_SIZE", 2)
+    monkeypatch.setattr("tandem.web.views.record_lists.PAGE_SIZE", 2)
     for name in ["Anna", "Bella", "Cara"]:
         make_contact(rep_a, name, "Page")
     client.force_login(rep_a)

@@ -14,12 +14,11 @@ from tandem.accounts.visibility import can
 from tandem.contacts import selectors, services
 from tandem.contacts.models import Company
 from tandem.contacts.selectors import ListFilters
-from tandem.core.pagination import paginate
-from tandem.web.forms.contacts import CHOOSER_SIZE, BulkActionForm, CompanyFilterForm, CompanyForm
+from tandem.web.forms.contacts import CHOOSER_SIZE, BulkActionForm, CompanyForm
 from tandem.web.views.activities import card_activity_context
+from tandem.web.views.record_lists import list_page
 from tandem.web.views.records import (
     KINDS,
-    PAGE_SIZE,
     AuthedRequest,
     can_delete,
     friendly_forbidden,
@@ -33,19 +32,11 @@ from tandem.web.views.records import (
 @require_GET
 def company_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    filter_form = CompanyFilterForm(request.GET or None, user=user)
-    filters = filter_form.list_filters()
-    queryset = selectors.company_list(actor=user, filters=filters)
-    page = paginate(
-        queryset,
-        ordering=filter_form.ordering(),
-        cursor=request.GET.get("cursor"),
-        size=PAGE_SIZE,
-        parts=selectors.list_parts(user, queryset, filters),
-    )
+    filter_form, page, count_url = list_page(request, KINDS["companies"])
     context = {
         "filter_form": filter_form,
         "page": page,
+        "count_url": count_url,
         "kind": KINDS["companies"],
         "bulk_form": BulkActionForm(user=user),
         "can_add": user.has_perm("contacts.add_company"),

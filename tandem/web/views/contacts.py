@@ -12,12 +12,11 @@ from tandem.accounts.models import User
 from tandem.accounts.visibility import can
 from tandem.contacts import selectors, services
 from tandem.contacts.models import Company, Contact
-from tandem.core.pagination import paginate
-from tandem.web.forms.contacts import BulkActionForm, ContactFilterForm, ContactForm
+from tandem.web.forms.contacts import BulkActionForm, ContactForm
 from tandem.web.views.activities import card_activity_context
+from tandem.web.views.record_lists import list_page
 from tandem.web.views.records import (
     KINDS,
-    PAGE_SIZE,
     AuthedRequest,
     can_delete,
     friendly_forbidden,
@@ -40,19 +39,11 @@ def _visible_company_ids(user: User, contacts: list[Contact]) -> set[int]:
 @require_GET
 def contact_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    filter_form = ContactFilterForm(request.GET or None, user=user)
-    filters = filter_form.list_filters()
-    queryset = selectors.contact_list(actor=user, filters=filters)
-    page = paginate(
-        queryset,
-        ordering=filter_form.ordering(),
-        cursor=request.GET.get("cursor"),
-        size=PAGE_SIZE,
-        parts=selectors.list_parts(user, queryset, filters),
-    )
+    filter_form, page, count_url = list_page(request, KINDS["contacts"])
     context = {
         "filter_form": filter_form,
         "page": page,
+        "count_url": count_url,
         "kind": KINDS["contacts"],
         "bulk_form": BulkActionForm(user=user),
         "can_add": user.has_perm("contacts.add_contact"),
