@@ -7,8 +7,10 @@ A cell may hold several numbers ("0888 123 456, 02/987 65 43 (office)"); `split_
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import phonenumbers
 from django.conf import settings
@@ -163,3 +165,20 @@ def phone_query_digits(query: str, region: str | None = None) -> list[str]:
     except InvalidPhone:
         return [digits]
     return [parsed.e164.lstrip("+")]
+
+
+@functools.cache
+def country_names() -> dict[str, dict[str, str]]:
+    """The country names phonenumbers ships, per ISO code then language ("*xx": as language xx).
+
+    Read from its `geodata/locale.py` alone: importing `phonenumbers.geodata` runs the package's
+    `__init__`, which loads every per-prefix place name (~130 MB, for a geocoder Tandem does not use)
+    into each web worker that opens the import wizard's region list.
+    """
+    path = Path(phonenumbers.__file__).parent / "geodata" / "locale.py"
+    spec = importlib.util.spec_from_file_location("phonenumbers.geodata.locale", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    names: dict[str, dict[str, str]] = module.LOCALE_DATA
+    return names

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 from tandem.core.phones import InvalidPhone, ParsedPhone, parse_phone, phone_query_digits, split_phones
@@ -150,3 +154,18 @@ def test_phone_query_digits_gives_prefixes_for_full_and_partial_numbers(settings
 @pytest.mark.parametrize("query", ["", "  ", "12", "+3", "ivan", "0888 ivan", "ООД 123"])
 def test_phone_query_digits_is_empty_for_text_and_too_short_input(query):
     assert phone_query_digits(query) == []
+
+
+def test_country_names_come_without_loading_the_geocoder_data_into_the_process():
+    code = (
+        "import sys, django; django.setup(); import tandem.urls; "
+        "from tandem.core.phones import country_names; "
+        "assert country_names()['BG']['bg'] == 'България'; "
+        "assert 'phonenumbers.geodata' not in sys.modules, 'geodata imported'"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "tandem.settings_test", "PATH": "/usr/bin:/bin"}
+    env.update({key: value for key, value in os.environ.items() if key.startswith(("TANDEM_", "DATABASE_"))})
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -20,10 +20,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 from tandem.accounts.roles import Role
 from tandem.core.errors import ApplicationError
+from tandem.core.phones import country_names
 from tandem.imports import services
 from tandem.imports.fields import FIELDS
 from tandem.imports.models import ImportJob, MappingProfile, OnDuplicate
@@ -78,7 +78,7 @@ def _stats(counts: dict[str, Any], labels: list[tuple[str, Any]]) -> list[tuple[
 
 def region_name(code: str) -> str:
     """The country's name in the current language (phonenumbers ships them), else in English."""
-    names = LOCALE_DATA.get(code, {})
+    names = country_names().get(code, {})
     language = (get_language() or "en").split("-")[0]
     name = names.get(language, "") or names.get("en", "")
     if name.startswith("*"):  # "*xx": the name is the one of language xx
