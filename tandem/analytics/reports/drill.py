@@ -33,6 +33,7 @@ DEAL_REPORTS = {
     "leads",
     "channel_won",
     "stuck",
+    "open",
 }
 ACTIVITY_REPORTS = {"done", "overdue"}
 COMPANY_REPORTS = {"idle"}
@@ -193,6 +194,9 @@ def drill(
         deals = deals.filter(in_period("created_at", filters), won_at__isnull=False)
     elif report == "stuck":
         deals = deals.filter(stuck_q(now))
+    elif report == "open":
+        # The forecast's weighted pipeline: every open deal, each weighted by its chances.
+        deals = deals.filter(stage__kind=Stage.Kind.OPEN)
     if dimension:
         deals = deals.filter(_deal_dimension(dimension, value, filters))
     return Drill("deals", deals.select_related("owner", "company", "stage", "currency"))

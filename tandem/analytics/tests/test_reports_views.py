@@ -140,6 +140,7 @@ def test_plan_vs_fact_exports_to_excel_with_the_plan_fact_and_forecast_of_each_m
     from tandem.analytics.models import SalesPlan
 
     SalesPlan.objects.create(user=rep_a, month=datetime.date(2025, 3, 1), amount=Decimal("100"))
+    make_deal(rep_a, [(stages()["new"], at(2025, 3, 10))], amount="50", title="Rita open")
     client.force_login(admin)
     query = "period=custom&start=2025-03-01&end=2025-03-31"
 
@@ -151,6 +152,9 @@ def test_plan_vs_fact_exports_to_excel_with_the_plan_fact_and_forecast_of_each_m
     drill = link.group(1).replace("&amp;", "&")
     listed = client.get(drill).content.decode()
     assert "Rita won" in listed and "Boris won" not in listed
+    opened = re.search(rf'href="([^"]*/open/[^"]*by=manager&amp;value={rep_a.pk})"', page)
+    pipeline = client.get(opened.group(1).replace("&amp;", "&")).content.decode()
+    assert "Rita open" in pipeline and "Rita won" not in pipeline
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
     rows = book.get_sheet_by_name("Plan vs fact").to_python()
     assert rows[0][:6] == ["Manager", "Plan", "Planned deals", "Fact", "Won deals", "Of plan, %"]

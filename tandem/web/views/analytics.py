@@ -370,6 +370,7 @@ DRILL_TITLES = {
     "leads": gettext_lazy("Leads"),
     "channel_won": gettext_lazy("Leads won"),
     "stuck": gettext_lazy("Stuck deals"),
+    "open": gettext_lazy("Open deals"),
     "done": gettext_lazy("Done activities"),
     "overdue": gettext_lazy("Overdue activities"),
     "idle": gettext_lazy("Clients without activity"),
