@@ -16,6 +16,7 @@ from tandem.accounts.visibility import can, scope_parts, scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.core.errors import PermissionDenied
 from tandem.core.idsets import pk_in
+from tandem.core.pagination import paginate
 from tandem.core.phones import phone_query_digits
 from tandem.search.backends import Kind, matching_q, probes_per_record, query_words
 
@@ -209,17 +210,11 @@ def global_search(*, actor: User, text: str, limit: int = 8) -> dict[str, list]:
     # Newest first: ordering a common prefix's matches (tens of thousands of "Иван…") by name
     # sorts them all, while the id order lets the database stop at the first visible matches.
     found = {}
-    for key, queryset in (
-        ("contacts", contact_list(actor=actor, filters=filters)),
-        ("companies", company_list(actor=actor, filters=filters)),
+    for key, queryset, ordering in (
+        ("contacts", contact_list(actor=actor, filters=filters), CONTACT_SORTS["recent"]),
+        ("companies", company_list(actor=actor, filters=filters), COMPANY_SORTS["recent"]),
     ):
         parts = list_parts(actor, queryset, filters)
-        if parts:
-            ids = [
-                pk
-                for part in parts
-                for pk in queryset.filter(part).order_by("-id").values_list("pk", flat=True)[:limit]
-            ]
-            queryset = queryset.filter(pk__in=ids)
-        found[key] = list(queryset.order_by("-id")[:limit])
+        page = paginate(queryset, ordering=ordering, cursor=None, size=limit, parts=parts, count=False)
+        found[key] = page.rows
     return found

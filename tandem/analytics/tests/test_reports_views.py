@@ -161,3 +161,26 @@ def test_plan_vs_fact_exports_to_excel_with_the_plan_fact_and_forecast_of_each_m
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["Rita Rep"][1:6] == [100.0, "", 120.0, 1.0, 120.0]
     assert by_name["Boris Rep"][3:5] == [80.0, 1.0]
+
+
+def test_a_rep_exports_and_drills_into_only_their_own_plan_row_and_open_deals(client, rep_a, rep_b, data):
+    s = stages()
+    make_deal(rep_a, [(s["new"], at(2025, 3, 10))], title="Rita open")
+    make_deal(rep_b, [(s["new"], at(2025, 3, 10))], title="Boris open")
+    client.force_login(rep_a)
+    query = "period=custom&start=2025-03-01&end=2025-03-31"
+
+    export = client.get(reverse("analytics_export", args=["plan"]) + "?" + query)
+    opened = client.get(reverse("analytics_drill", args=["open"]) + "?" + query + f"&manager={rep_b.pk}")
+    own = client.get(reverse("analytics_drill", args=["open"]) + "?" + query).content.decode()
+
+    rows = (
+        CalamineWorkbook.from_filelike(io.BytesIO(export.content))
+        .get_sheet_by_name("Plan vs fact")
+        .to_python()
+    )
+    by_name = {row[0]: row for row in rows[1:]}
+    assert sorted(by_name) == ["Rita Rep", "Team A"]  # her team's row holds only what she may see
+    assert by_name["Team A"][3:5] == by_name["Rita Rep"][3:5] == [120.0, 1.0]
+    assert "Boris open" not in opened.content.decode()
+    assert "Rita open" in own and "Boris open" not in own

@@ -584,3 +584,28 @@ def test_shared_contact_of_a_hidden_company_can_be_edited_and_keeps_the_company(
     contact.refresh_from_db()
     assert response.status_code == 302
     assert (contact.last_name, contact.company, contact.owner) == ("Edited", hidden, rep_b)
+
+
+@pytest.mark.parametrize("kind", ["contacts", "companies"])
+def test_list_count_sends_anonymous_to_login(client, db, kind):
+    response = client.get(reverse("record_count", args=[kind]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{reverse('login')}?next=")
+
+
+def test_list_count_counts_only_visible_records_in_a_constant_number_of_queries(
+    client, rep_a, rep_b, make_contact, make_company, django_assert_max_num_queries
+):
+    make_contact(rep_a, "Anna", "Alpha")
+    make_company(rep_a, "Mine Co")
+    for index in range(5):
+        make_contact(rep_b, "Boris", f"Other{index}")
+        make_company(rep_b, f"Other Co {index}")
+    client.force_login(rep_a)
+
+    with django_assert_max_num_queries(6):
+        contacts = client.get(reverse("record_count", args=["contacts"])).content.decode()
+    companies = client.get(reverse("record_count", args=["companies"])).content.decode()
+
+    assert "1 found" in contacts and "1 found" in companies
