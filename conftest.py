@@ -8,6 +8,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright runs an
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tandem.accounts.models import Team, User
 from tandem.accounts.roles import Role
@@ -176,7 +177,15 @@ def screenshot(page):
     def take(name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        except PlaywrightError as error:
+            # Chromium sometimes refuses a capture while it is still compositing a frame on a busy
+            # machine ("Unable to capture screenshot"); a moment later the same capture works.
+            if "Unable to capture screenshot" not in str(error):
+                raise
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(path), full_page=True)
         return path
 
     return take
