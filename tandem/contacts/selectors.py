@@ -15,7 +15,7 @@ from tandem.accounts.models import User
 from tandem.accounts.visibility import can, scope_parts, scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.core.errors import PermissionDenied
-from tandem.core.idsets import pk_in
+from tandem.core.idsets import pk_in, read_queryset_ids
 from tandem.core.pagination import paginate
 from tandem.core.phones import phone_query_digits
 from tandem.search.backends import Kind, matching_q, probes_per_record, query_words
@@ -94,8 +94,8 @@ def _tagged(model: type[Record], tag_id: int) -> Q:
         f"{model._meta.model_name}_id", flat=True
     )
     if connection.vendor == "postgresql":
-        ids = list(links[: TAGGED_IDS_LIMIT + 1])
-        if len(ids) <= TAGGED_IDS_LIMIT:
+        ids = read_queryset_ids(links, TAGGED_IDS_LIMIT)
+        if ids is not None:
             return pk_in(ids)
     return Q(pk__in=links)
 

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import BooleanField, Func, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
 
-from tandem.core.idsets import pk_in
+from tandem.core.idsets import pk_in, read_ids
 from tandem.core.pagination import filter_nodes
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
@@ -136,14 +136,13 @@ def matching_q(kind: Kind, words: list[str]) -> Q | None:
     tsquery = _tsquery(words)
     if _known_broad(kind, tsquery):
         return _probe(kind, tsquery)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id >> %s FROM search_document "  # noqa: S608 (the kind is an integer enum)
-            f"WHERE tsv @@ to_tsquery('simple', %s) AND {_kind_sql(kind)} LIMIT %s",
-            [KIND_BITS, tsquery, SELECTIVE_MATCHES + 1],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    if len(ids) <= SELECTIVE_MATCHES:
+    ids = read_ids(
+        "SELECT id >> %s FROM search_document "  # noqa: S608 (the kind is an integer enum)
+        f"WHERE tsv @@ to_tsquery('simple', %s) AND {_kind_sql(kind)}",
+        [KIND_BITS, tsquery],
+        SELECTIVE_MATCHES,
+    )
+    if ids is not None:
         return pk_in(ids)
     _broad_until[(kind, tsquery)] = time.monotonic() + BROAD_MEMORY_SECONDS
     return _probe(kind, tsquery)

@@ -1,0 +1,42 @@
+import pytest
+
+from tandem.contacts.models import Tag
+from tandem.core.idsets import IdList, pk_in, read_ids, read_queryset_ids
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="arrays are PostgreSQL's"),
+]
+
+
+@pytest.fixture
+def tags():
+    return [Tag.objects.create(name=f"tag {n}") for n in range(3)]
+
+
+def test_read_ids_gives_the_ids_as_array_text_within_the_limit(tags):
+    ids = read_queryset_ids(Tag.objects.order_by("pk").values_list("pk", flat=True), limit=3)
+
+    assert ids is not None and len(ids) == 3
+    assert ids.text == "{" + ",".join(str(tag.pk) for tag in tags) + "}"
+
+
+def test_read_ids_gives_none_past_the_limit(tags):
+    assert read_queryset_ids(Tag.objects.values_list("pk", flat=True), limit=2) is None
+
+
+def test_read_ids_of_nothing_is_an_empty_list_that_filters_out_everything(tags):
+    ids = read_ids("SELECT id FROM contacts_tag WHERE name = %s", ["none"], limit=10)
+
+    assert ids is not None and ids.count == 0 and ids.text == "{}"
+    assert not Tag.objects.filter(pk_in(ids)).exists()
+
+
+def test_filtering_by_an_id_list_is_one_array_parameter(tags):
+    wanted = IdList.of([tags[0].pk, tags[2].pk])
+
+    queryset = Tag.objects.filter(pk_in(wanted)).order_by("pk")
+
+    assert list(queryset) == [tags[0], tags[2]]
+    sql, params = queryset.query.sql_with_params()
+    assert "= ANY(%s::bigint[])" in sql and wanted.text in params
