@@ -61,8 +61,13 @@ class Tag(ReferenceItem):
 
 
 class OwnedRecord(models.Model):
+    # No index of its own: every list index starts with the owner (see the models' Meta).
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(pgettext_lazy("field", "created"), default=timezone.now)

@@ -14,41 +14,46 @@ value) and dump back than the query that uses them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import BigAutoField, Lookup, Q, QuerySet
+from django.db.models import Field, ForeignObject, Lookup, Q, QuerySet
 
 
 class IdList:
-    """Primary keys as array text, with their number."""
+    """Primary keys (or other values) as PostgreSQL array text, with their number and array type."""
 
-    __slots__ = ("count", "text")
+    __slots__ = ("array_type", "count", "text")
 
-    def __init__(self, text: str, count: int):
+    def __init__(self, text: str, count: int, array_type: str = "bigint[]"):
         self.text = text
         self.count = count
+        self.array_type = array_type
 
     @classmethod
     def of(cls, ids: Iterable[int]) -> IdList:
         items = [str(int(item)) for item in ids]
         return cls("{" + ",".join(items) + "}", len(items))
 
+    @classmethod
+    def of_text(cls, values: Iterable[str]) -> IdList:
+        items = ['"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values]
+        return cls("{" + ",".join(items) + "}", len(items), "text[]")
+
     def __len__(self) -> int:
         return self.count
 
 
-@BigAutoField.register_lookup
 class AnyOf(Lookup):  # type: ignore[type-arg]
-    """`pk__any_of=IdList`: PostgreSQL only (`= ANY(%s::bigint[])` with the array text)."""
+    """`field__any_of=IdList`: PostgreSQL only (`= ANY(%s::bigint[])` with the array text, or `text[]`)."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
     def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
         ids = value if isinstance(value, IdList) else IdList.of(value)
-        return "%s::bigint[]", [ids.text]
+        return f"%s::{ids.array_type}", [ids.text]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -56,9 +61,23 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
         return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)  # foreign keys look their lookups up apart from other fields
+
+
 def pk_in(ids: IdList) -> Q:
     """`pk` is one of `ids` (PostgreSQL only: an array parameter)."""
     return Q(pk__any_of=ids)
+
+
+def one_of(field: str, values: Collection[Any]) -> Q:
+    """`field` is one of `values` (integers or strings): on PostgreSQL as one array parameter, which
+    costs a thousand-value batch lookup of an import a fraction of building and splitting `IN (%s, …)`."""
+    if connection.vendor != "postgresql" or not values:
+        return Q(**{f"{field}__in": values})
+    if all(isinstance(value, int) for value in values):
+        return Q(**{f"{field}__any_of": IdList.of(values)})
+    return Q(**{f"{field}__any_of": IdList.of_text(values)})
 
 
 def read_ids(sql: str, params: Iterable[Any], limit: int) -> IdList | None:

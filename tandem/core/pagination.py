@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import ExpressionWrapper, F, IntegerField, Model, Q, QuerySet
 from django.db.models.sql.where import WhereNode
+
+from tandem.core.idsets import AnyOf
 
 M = TypeVar("M", bound=Model)
 COUNT_CAP = 1000
@@ -80,6 +82,22 @@ def only_rows(queryset: QuerySet[M], pks: list[Any]) -> QuerySet[M]:
     return narrowed.filter(pk__in=pks)
 
 
+def _ordered_for_plan(queryset: QuerySet[Any], order: list[str]) -> list[Any]:
+    """`order`, led on PostgreSQL by a constant the planner cannot see through when the rows are
+    narrowed to an id list (`core.idsets`) and sorted by anything but the primary key.
+
+    Probing the listed ids and sorting the few that pass costs the same whatever the other filters
+    are (30 ms for a tag's 8,000 contacts). Given the choice, PostgreSQL walked the name index
+    instead, expecting the matches evenly spread: for "tag + created last spring" it read 69,000 rows
+    (120 ms) for 51, and the narrower the other filters, the longer that walk. A primary-key order
+    keeps the planner's own choice: it then walks the listed ids in index order."""
+    if order[0].lstrip("-") in ("pk", "id") or not any(
+        isinstance(node, AnyOf) for node in filter_nodes(queryset)
+    ):
+        return order
+    return [ExpressionWrapper(F("pk") * 0, output_field=IntegerField()).asc(), *order]
+
+
 def _countable(queryset: QuerySet[Any]) -> bool:
     """False when a filter says counting it costs too much (it has `uncountable = True`)."""
     return not any(getattr(node, "uncountable", False) for node in filter_nodes(queryset))
@@ -129,9 +147,12 @@ def paginate(
     if parts:
         candidates: list[Any] = []
         for part in parts:
-            candidates += page_qs.filter(part).order_by(*order).values_list("pk", flat=True)[: size + 1]
+            piece = page_qs.filter(part)
+            candidates += piece.order_by(*_ordered_for_plan(piece, order)).values_list("pk", flat=True)[
+                : size + 1
+            ]
         page_qs = only_rows(queryset, candidates)
-    rows = list(page_qs.order_by(*order)[: size + 1])
+    rows = list(page_qs.order_by(*_ordered_for_plan(page_qs, order))[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
     if backwards:

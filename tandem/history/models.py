@@ -32,11 +32,12 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     action = models.CharField(max_length=16, choices=Action.choices)
-    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    # The type columns are indexed by event_target_idx and event_parent_idx, which start with them.
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+", db_index=False)
     target_id = models.BigIntegerField()
     target_label = models.CharField(max_length=300, blank=True)
     parent_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     parent_id = models.BigIntegerField(null=True, blank=True)
     changes = models.JSONField(default=list, blank=True)

@@ -47,8 +47,18 @@ def blank(model: type[Model], **values: Any) -> Any:
         obj.__dict__[name] = make()
     obj._state = ModelState()
     for name, value in values.items():
-        setattr(obj, name, value)
+        assign(obj, name, value)
     return obj
+
+
+def assign(obj: Model, name: str, value: Any) -> None:
+    """`setattr(obj, name, value)`, a related record set without its descriptor's checks (a tenth of an
+    import's planning): the import only ever assigns saved records of the field's own model."""
+    if isinstance(value, Model):
+        obj.__dict__[f"{name}_id"] = value.pk
+        obj._state.fields_cache[name] = value
+    else:
+        setattr(obj, name, value)
 
 
 def allocate_ids(model: type[Model], count: int) -> list[int]:
@@ -160,3 +170,15 @@ def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple[Any
             f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608
             rows,
         )
+
+
+def commit_without_waiting() -> None:
+    """Let PostgreSQL confirm this transaction's commit before its WAL reaches the disk.
+
+    A batch and its progress commit together, so a crash that loses the last few hundred milliseconds
+    of commits loses both, and the import resumes from the batch before: consistent, never half-written
+    (PostgreSQL's asynchronous commit cannot corrupt data). Waiting for the disk was a tenth of an import.
+    SQLite's WAL with `synchronous=NORMAL` already commits so."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 from tandem.accounts.models import User
 from tandem.accounts.visibility import scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
+from tandem.core.idsets import one_of
 from tandem.core.phones import ParsedPhone
 from tandem.imports import reader
-from tandem.imports.bulk import blank
+from tandem.imports.bulk import assign, blank, commit_without_waiting
 from tandem.imports.matching import (
     EMAIL_NAME_SCORE,
     PHONE_NAME_SCORE,
@@ -96,6 +97,7 @@ class ImportRun:
     def run(self) -> None:
         for chunk in self.batches():
             with transaction.atomic():
+                commit_without_waiting()
                 self.batch(chunk)
                 self._save_progress(chunk[-1].row, len(chunk))
             self.after_batch()
@@ -186,13 +188,13 @@ class ImportRun:
             key = "company_id" if model is Company else "contact_id"
             for object_id in ids:
                 self.known[(model, object_id)] = (set(), set(), set())
-            for object_id, e164 in Phone.objects.filter(**{f"{key}__in": ids}).values_list(key, "e164"):
+            for object_id, e164 in Phone.objects.filter(one_of(key, ids)).values_list(key, "e164"):
                 self.known[(model, object_id)][0].add(e164)
-            for object_id, address in Email.objects.filter(**{f"{key}__in": ids}).values_list(key, "address"):
+            for object_id, address in Email.objects.filter(one_of(key, ids)).values_list(key, "address"):
                 self.known[(model, object_id)][1].add(address)
             through = model.tags.through
             tag_key = f"{model._meta.model_name}_id"
-            for object_id, tag_id in through.objects.filter(**{f"{tag_key}__in": ids}).values_list(
+            for object_id, tag_id in through.objects.filter(one_of(tag_key, ids)).values_list(
                 tag_key, "tag_id"
             ):
                 self.known[(model, object_id)][2].add(tag_id)
@@ -205,16 +207,16 @@ class ImportRun:
         contacts |= {c.pk for group in found.contacts_by_name.values() for c in group}
         self.may_change = {
             Company: set(
-                Company.objects.filter(scope_q(self.actor, Company, "change"), pk__in=companies).values_list(
-                    "pk", flat=True
-                )
+                Company.objects.filter(
+                    scope_q(self.actor, Company, "change"), one_of("pk", companies)
+                ).values_list("pk", flat=True)
             )
             if companies
             else set(),
             Contact: set(
-                Contact.objects.filter(scope_q(self.actor, Contact, "change"), pk__in=contacts).values_list(
-                    "pk", flat=True
-                )
+                Contact.objects.filter(
+                    scope_q(self.actor, Contact, "change"), one_of("pk", contacts)
+                ).values_list("pk", flat=True)
             )
             if contacts
             else set(),
@@ -458,7 +460,7 @@ class ImportRun:
                 current = obj.company_id  # type: ignore[union-attr]
                 if (current is None or not fill) and current != value.pk:
                     remember_before(planned)
-                    obj.company = value  # type: ignore[union-attr]
+                    assign(obj, "company", value)
                     planned.changed.add("company")
                 continue
             current = getattr(obj, name)
@@ -467,7 +469,7 @@ class ImportRun:
             if name == "owner" and not planned.new:
                 continue  # an import never takes records away from their owner
             remember_before(planned)
-            setattr(obj, name, value)
+            assign(obj, name, value)
             planned.changed.add(name)
         for phone in phones:
             if phone.e164 not in planned.known_phones:

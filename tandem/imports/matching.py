@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, utils
 from tandem.accounts.models import User
 from tandem.accounts.visibility import scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
+from tandem.core.idsets import one_of
 from tandem.imports.rows import RowData
 
 # What a matched record's history shows by name (the values before the import): loaded with it.
@@ -67,20 +68,24 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
         # `exclude(tax_id="")` lets PostgreSQL use the unique index, which covers non-empty tax ids only
         # (it cannot prove that from an IN list of more than 100 values).
         for company in (
-            Company.objects.filter(tax_id__in=tax_ids).exclude(tax_id="").select_related(*COMPANY_RELATED)
+            Company.objects.filter(one_of("tax_id", tax_ids))
+            .exclude(tax_id="")
+            .select_related(*COMPANY_RELATED)
         ):
             found.companies_by_tax_id[company.tax_id] = company
     company_scope = scope_q(actor, Company, "view")
     if name_keys:
-        companies = Company.objects.filter(company_scope, name_key__in=name_keys, deleted_at__isnull=True)
+        companies = Company.objects.filter(
+            company_scope, one_of("name_key", name_keys), deleted_at__isnull=True
+        )
         for company in companies.select_related(*COMPANY_RELATED).order_by("-pk"):
             found.companies_by_key.setdefault(company.name_key, []).insert(0, company)
     visible_tax = [c.pk for c in found.companies_by_tax_id.values()]
     if visible_tax:
         found.visible_company_ids = set(
-            Company.objects.filter(company_scope, pk__in=visible_tax, deleted_at__isnull=True).values_list(
-                "pk", flat=True
-            )
+            Company.objects.filter(
+                company_scope, one_of("pk", visible_tax), deleted_at__isnull=True
+            ).values_list("pk", flat=True)
         )
     found.visible_company_ids |= {c.pk for group in found.companies_by_key.values() for c in group}
     contact_scope = scope_q(actor, Contact, "view")
@@ -88,22 +93,22 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
     if phones:
         pairs += [
             ("p", contact_id, e164)
-            for e164, contact_id in Phone.objects.filter(e164__in=phones, contact__isnull=False).values_list(
-                "e164", "contact_id"
-            )
+            for e164, contact_id in Phone.objects.filter(
+                one_of("e164", phones), contact__isnull=False
+            ).values_list("e164", "contact_id")
         ]
     if emails:
         pairs += [
             ("e", contact_id, address)
             for address, contact_id in Email.objects.filter(
-                address__in=emails, contact__isnull=False
+                one_of("address", emails), contact__isnull=False
             ).values_list("address", "contact_id")
         ]
     if pairs:
         contacts = (
             Contact.objects.filter(
                 contact_scope,
-                pk__in={contact_id for _kind, contact_id, _key in pairs},
+                one_of("pk", {contact_id for _kind, contact_id, _key in pairs}),
                 deleted_at__isnull=True,
             )
             .select_related(*CONTACT_RELATED)
@@ -121,9 +126,9 @@ def find_in_database(actor: User, rows: list[RowData]) -> Found:
         at_companies = (
             Contact.objects.filter(
                 contact_scope,
-                company_id__in=found.visible_company_ids,
-                first_name__in=firsts,
-                last_name__in=lasts,
+                one_of("company_id", found.visible_company_ids),
+                one_of("first_name", firsts),
+                one_of("last_name", lasts),
                 deleted_at__isnull=True,
             )
             .select_related(*CONTACT_RELATED)

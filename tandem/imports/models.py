@@ -107,7 +107,7 @@ class ImportJob(models.Model):
 class ImportIssue(models.Model):
     """A rejected row (with its original cells, for the rejected-rows file) or a warning on a kept row."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="issues")
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="issues", db_index=False)
     dry_run = models.BooleanField(default=False)
     row = models.PositiveIntegerField()
     column = models.CharField(max_length=255, blank=True)
@@ -132,7 +132,7 @@ class ImportChange(models.Model):
         COMPANY = 1
         CONTACT = 2
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes", db_index=False)
     batch = models.PositiveIntegerField()
     kind = models.PositiveSmallIntegerField(choices=Kind.choices)
     object_id = models.BigIntegerField()

@@ -16,7 +16,7 @@ from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.contacts.normalize import company_name_key
 from tandem.contacts.search import company_text, contact_text
 from tandem.history.models import Event
-from tandem.imports.bulk import allocate_ids, insert_models, insert_rows, json_text, update_models
+from tandem.imports.bulk import allocate_ids, assign, insert_models, insert_rows, json_text, update_models
 from tandem.imports.models import ImportChange, ImportJob
 from tandem.imports.planned import MODEL_KIND, Planned, display, plain, remember_before
 from tandem.search.backends import Kind, index_many
@@ -46,7 +46,7 @@ def write_batch(batch: BatchWrite) -> None:
         contact = planned.obj
         contact.pk = pk
         if planned.company is not None:
-            contact.company = planned.company.obj  # type: ignore[union-attr,assignment]
+            assign(contact, "company", planned.company.obj)
         contact.created_at = contact.updated_at = now
     insert_models(Contact, [p.obj for p in new_contacts])
     changed = [p for p in batch.planned if p.has_changes]

@@ -1,11 +1,12 @@
 import pytest
+from django.db import connection
 
 from tandem.contacts.models import Tag
-from tandem.core.idsets import IdList, pk_in, read_ids, read_queryset_ids
+from tandem.core.idsets import IdList, one_of, pk_in, read_ids, read_queryset_ids
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="arrays are PostgreSQL's"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="arrays are PostgreSQL's"),
 ]
 
 
@@ -40,3 +41,16 @@ def test_filtering_by_an_id_list_is_one_array_parameter(tags):
     assert list(queryset) == [tags[0], tags[2]]
     sql, params = queryset.query.sql_with_params()
     assert "= ANY(%s::bigint[])" in sql and wanted.text in params
+
+
+def test_one_of_matches_strings_with_quotes_and_backslashes_exactly(tags):
+    Tag.objects.create(name='Фирма "Слон" \\ ООД')
+    Tag.objects.create(name="NULL")
+
+    names = ['Фирма "Слон" \\ ООД', "NULL", "tag 1", "missing"]
+
+    assert sorted(Tag.objects.filter(one_of("name", names)).values_list("name", flat=True)) == sorted(
+        names[:3]
+    )
+    assert not Tag.objects.filter(one_of("name", [])).exists()
+    assert list(Tag.objects.filter(one_of("pk", {tags[1].pk}))) == [tags[1]]

@@ -1,12 +1,15 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tandem.contacts.models import Company
 from tandem.contacts.selectors import COMPANY_SORTS
 from tandem.core import pagination
+from tandem.core.idsets import IdList, pk_in
 from tandem.core.pagination import paginate
 
 NAMES = ["Beta", "Alpha", "Beta", "Gamma", "Alpha", "Delta", "Beta", "Epsilon", "Alpha", "Zeta", "Beta"]
@@ -157,3 +160,24 @@ def test_only_rows_narrows_to_the_given_rows_without_evaluating_the_filters_agai
     assert "LIKE" not in str(narrowed.query).upper()
     assert list(narrowed.order_by("id")) == list(Company.objects.filter(pk__in=betas[:2]).order_by("id"))
     assert narrowed.query.select_related == {"owner": {}}
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="id lists are PostgreSQL arrays")
+@pytest.mark.parametrize("sort", sorted(COMPANY_SORTS))
+def test_a_list_narrowed_to_an_id_list_pages_in_order_probing_the_ids(companies, sort):
+    ordering = COMPANY_SORTS[sort]
+    listed = Company.objects.filter(pk_in(IdList.of(c.pk for c in companies[::2])))
+    expected = list(listed.order_by(*ordering).values_list("pk", flat=True))
+    pages, cursor = [], None
+
+    with CaptureQueriesContext(connection) as queries:
+        while True:
+            page = paginate(listed, ordering=ordering, cursor=cursor, size=2, count=False)
+            pages += [row.pk for row in page.rows]
+            if (cursor := page.next_cursor) is None:
+                break
+
+    assert pages == expected
+    # Sorted by the primary key the planner walks the ids in index order; otherwise it must probe them.
+    probed = all('"id" * 0' in query["sql"] for query in queries.captured_queries)
+    assert probed == (ordering[0].lstrip("-") != "id")
