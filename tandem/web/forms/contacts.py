@@ -32,6 +32,7 @@ from tandem.contacts.selectors import COMPANY_SORTS, CONTACT_SORTS, ListFilters
 from tandem.contacts.services import EmailInput, PhoneInput, tag_get_or_create
 from tandem.core.errors import ApplicationError
 from tandem.core.phones import InvalidPhone, parse_phone
+from tandem.web.forms.widgets import quicken
 
 MAX_POINTS = 20
 CHOOSER_SIZE = 100
@@ -72,6 +73,7 @@ def bootstrap(form: forms.Form) -> None:
         else:
             css = "form-control"
         widget.attrs.setdefault("class", css)
+    quicken(form)
 
 
 def _date_input() -> forms.DateInput:
