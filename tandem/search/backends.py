@@ -47,7 +47,8 @@ def index_many(kind: Kind, documents: list[tuple[int, str]], *, new: bool = Fals
     """Insert or replace the searchable text of many records of one kind (`new`: none is indexed yet)."""
     if not documents:
         return
-    rows = [(_doc_id(kind, object_id), fold(text)) for object_id, text in documents]
+    # A record named twice keeps its last text (one statement cannot write a row twice).
+    rows = list({_doc_id(kind, object_id): fold(text) for object_id, text in documents}.items())
     with connection.cursor() as cursor:
         if _is_sqlite():
             if not new:
@@ -58,10 +59,11 @@ def index_many(kind: Kind, documents: list[tuple[int, str]], *, new: bool = Fals
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(
-                "INSERT INTO search_document(id, body) VALUES (%s, %s) "
+            # One statement for the whole list (an import reindexes thousands of updated records).
+            cursor.execute(
+                "INSERT INTO search_document(id, body) SELECT * FROM unnest(%s::bigint[], %s::text[]) "
                 "ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
-                rows,
+                [[row[0] for row in rows], [row[1] for row in rows]],
             )
 
 

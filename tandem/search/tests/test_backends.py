@@ -56,6 +56,19 @@ def test_indexing_again_replaces_the_text(companies):
     assert _ids(Kind.COMPANY, "newname") == [first.pk]
 
 
+def test_reindexing_many_at_once_keeps_the_last_text_of_a_record_named_twice(companies):
+    first, second = companies[0], companies[1]
+    index_many(Kind.COMPANY, [(first.pk, "Old"), (second.pk, "Old")])
+
+    index_many(
+        Kind.COMPANY, [(first.pk, 'Mid "quoted" \\ slash'), (second.pk, "Fresh"), (first.pk, "Latest")]
+    )
+
+    assert _ids(Kind.COMPANY, "old") == []
+    assert _ids(Kind.COMPANY, "latest") == [first.pk]
+    assert _ids(Kind.COMPANY, "fresh") == [second.pk]
+
+
 def test_remove_drops_the_document(companies):
     first = companies[0]
     index_one(Kind.COMPANY, first.pk, "Gone")
