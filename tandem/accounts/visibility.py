@@ -53,6 +53,16 @@ def _team_owners(user: User) -> QuerySet[User, Any]:
     return User.objects.filter(Q(team_id__in=team_ids(user)) | Q(pk=user.pk)).values("id")
 
 
+def owned_q(user: User, scope: Scope, field: str = "owner") -> Q:
+    """Rows whose user `field` is `user` (OWN) or a member of `user`'s teams (TEAM); all rows for ALL.
+    NONE is the caller's to handle (it has no rows to select)."""
+    if scope is Scope.TEAM:
+        return Q(**{f"{field}_id__in": _team_owners(user)})
+    if scope is Scope.OWN:
+        return Q(**{f"{field}_id": user.pk})
+    return Q()
+
+
 def _shared_with(user: User, model: type[Model]) -> Q:
     """Rows shared with `user`, in the form each database plans well."""
     through = model.shared_with.through  # type: ignore[attr-defined]
@@ -75,10 +85,7 @@ def scope_q(user: User, model: type[Model], action: str = "view", *, owner: str 
         return Q(pk__in=[])
     if scope is Scope.ALL:
         return Q()
-    if scope is Scope.TEAM:
-        mine = Q(**{f"{owner}_id__in": _team_owners(user)})
-    else:
-        mine = Q(**{f"{owner}_id": user.pk})
+    mine = owned_q(user, scope, owner)
     if hasattr(model, "shared_with"):
         return mine | _shared_with(user, model)
     return mine
@@ -91,12 +98,9 @@ def scope_parts(user: User, model: type[Model], action: str = "view", *, owner: 
     An OR of the two in one query makes SQLite collect and sort every row of the owner(s) instead.
     """
     scope = scope_for(user, model, action)
-    if scope is Scope.OWN:
-        mine = Q(**{f"{owner}_id": user.pk})
-    elif scope is Scope.TEAM:
-        mine = Q(**{f"{owner}_id__in": _team_owners(user)})
-    else:
+    if scope not in (Scope.OWN, Scope.TEAM):
         return []
+    mine = owned_q(user, scope, owner)
     if not hasattr(model, "shared_with"):
         return [mine]
     return [mine, _shared_with(user, model) & ~mine]

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from tandem.api.errors import ApiError
-from tandem.core.pagination import only_rows
+from tandem.core.pagination import first_rows
 
 DEFAULT_ORDERING = "-id"
 
@@ -117,14 +117,8 @@ class IdCursorPagination(BasePagination):
         if decoded:
             queryset = queryset.filter(_after(queryset.model, ordering, decoded[0], backwards))
         parts = view.scope_parts() if view is not None and hasattr(view, "scope_parts") else []
-        if parts:
-            # Walk "mine" and "shared with me" (or "written by me") each along its index, then cut
-            # the page from their first rows: an OR in one query makes SQLite read and sort them all.
-            candidates: list[Any] = []
-            for part in parts:
-                candidates += queryset.filter(part).order_by(*order).values_list("pk", flat=True)[: size + 1]
-            queryset = only_rows(queryset, candidates)
-        rows = list(queryset.order_by(*order)[: size + 1])
+        # "Mine" and "shared with me" (or "written by me") each walk their own index (see `paginate`).
+        rows = first_rows(queryset, order, size + 1, parts)
         has_more = len(rows) > size
         rows = rows[:size]
         if backwards:

@@ -21,8 +21,9 @@ from django.db import connection
 from django.db.models import Field, ForeignObject, Lookup, Q, QuerySet
 
 
-class IdList:
-    """Primary keys (or other values) as PostgreSQL array text, with their number and array type."""
+class ArrayParam:
+    """Integers (primary keys, mostly) or strings as one PostgreSQL array parameter: its text, the
+    number of items and the array type."""
 
     __slots__ = ("array_type", "count", "text")
 
@@ -32,12 +33,12 @@ class IdList:
         self.array_type = array_type
 
     @classmethod
-    def of(cls, ids: Iterable[int]) -> IdList:
+    def of(cls, ids: Iterable[int]) -> ArrayParam:
         items = [str(int(item)) for item in ids]
         return cls("{" + ",".join(items) + "}", len(items))
 
     @classmethod
-    def of_text(cls, values: Iterable[str]) -> IdList:
+    def of_text(cls, values: Iterable[str]) -> ArrayParam:
         items = ['"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values]
         return cls("{" + ",".join(items) + "}", len(items), "text[]")
 
@@ -46,13 +47,14 @@ class IdList:
 
 
 class AnyOf(Lookup):  # type: ignore[type-arg]
-    """`field__any_of=IdList`: PostgreSQL only (`= ANY(%s::bigint[])` with the array text, or `text[]`)."""
+    """`field__any_of=ArrayParam`: PostgreSQL only (`= ANY(%s::bigint[])`, or `text[]`, with the array
+    text as the one parameter)."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
     def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
-        ids = value if isinstance(value, IdList) else IdList.of(value)
+        ids = value if isinstance(value, ArrayParam) else ArrayParam.of(value)
         return f"%s::{ids.array_type}", [ids.text]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
@@ -65,7 +67,7 @@ Field.register_lookup(AnyOf)
 ForeignObject.register_lookup(AnyOf)  # foreign keys look their lookups up apart from other fields
 
 
-def pk_in(ids: IdList) -> Q:
+def pk_in(ids: ArrayParam) -> Q:
     """`pk` is one of `ids` (PostgreSQL only: an array parameter)."""
     return Q(pk__any_of=ids)
 
@@ -76,11 +78,11 @@ def one_of(field: str, values: Collection[Any]) -> Q:
     if connection.vendor != "postgresql" or not values:
         return Q(**{f"{field}__in": values})
     if all(isinstance(value, int) for value in values):
-        return Q(**{f"{field}__any_of": IdList.of(values)})
-    return Q(**{f"{field}__any_of": IdList.of_text(values)})
+        return Q(**{f"{field}__any_of": ArrayParam.of(values)})
+    return Q(**{f"{field}__any_of": ArrayParam.of_text(values)})
 
 
-def read_ids(sql: str, params: Iterable[Any], limit: int) -> IdList | None:
+def read_ids(sql: str, params: Iterable[Any], limit: int) -> ArrayParam | None:
     """The ids in the one column of `sql` if there are at most `limit` of them, else None (PostgreSQL)."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -89,10 +91,10 @@ def read_ids(sql: str, params: Iterable[Any], limit: int) -> IdList | None:
             [*params, limit + 1],
         )
         count, text = cursor.fetchone()
-    return IdList(text, count) if count <= limit else None
+    return ArrayParam(text, count) if count <= limit else None
 
 
-def read_queryset_ids(queryset: QuerySet[Any], limit: int) -> IdList | None:
+def read_queryset_ids(queryset: QuerySet[Any], limit: int) -> ArrayParam | None:
     """`read_ids` for a queryset of one column (`values_list(…, flat=True)`)."""
     sql, params = queryset.query.sql_with_params()
     return read_ids(sql, params, limit)

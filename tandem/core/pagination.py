@@ -98,6 +98,20 @@ def _ordered_for_plan(queryset: QuerySet[Any], order: list[str]) -> list[Any]:
     return [ExpressionWrapper(F("pk") * 0, output_field=IntegerField()).asc(), *order]
 
 
+def first_rows(queryset: QuerySet[M], order: list[str], limit: int, parts: Sequence[Q] = ()) -> list[M]:
+    """The first `limit` rows of `queryset` in `order`; with `parts` (see `paginate`), each part's first
+    primary keys are read along its own index and the rows are cut from their union."""
+    if parts:
+        candidates: list[Any] = []
+        for part in parts:
+            piece = queryset.filter(part)
+            candidates += piece.order_by(*_ordered_for_plan(piece, order)).values_list("pk", flat=True)[
+                :limit
+            ]
+        queryset = only_rows(queryset, candidates)
+    return list(queryset.order_by(*_ordered_for_plan(queryset, order))[:limit])
+
+
 def _countable(queryset: QuerySet[Any]) -> bool:
     """False when a filter says counting it costs too much (it has `uncountable = True`)."""
     return not any(getattr(node, "uncountable", False) for node in filter_nodes(queryset))
@@ -144,15 +158,7 @@ def paginate(
         except (ValueError, TypeError, OverflowError, DjangoValidationError):
             # A well-formed cursor holding nonsense (tampered, or from another sort order): first page.
             return paginate(queryset, ordering=ordering, cursor=None, size=size, parts=parts, count=count)
-    if parts:
-        candidates: list[Any] = []
-        for part in parts:
-            piece = page_qs.filter(part)
-            candidates += piece.order_by(*_ordered_for_plan(piece, order)).values_list("pk", flat=True)[
-                : size + 1
-            ]
-        page_qs = only_rows(queryset, candidates)
-    rows = list(page_qs.order_by(*_ordered_for_plan(page_qs, order))[: size + 1])
+    rows = first_rows(page_qs, order, size + 1, parts)
     has_more = len(rows) > size
     rows = rows[:size]
     if backwards:

@@ -15,7 +15,7 @@ from django.db.models.expressions import Case, When
 from django.db.models.lookups import LessThan
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import Scope, _team_owners, scope_for, scope_q
+from tandem.accounts.visibility import Scope, _team_owners, owned_q, scope_for, scope_q
 from tandem.analytics.filters import ReportFilters
 from tandem.deals.models import Deal, DealLine
 
@@ -70,14 +70,10 @@ def visible_managers(actor: User) -> QuerySet[User]:
 
 def manager_q(actor: User, filters: ReportFilters, field: str) -> Q:
     """Rows whose user `field` (assignee, actor) is a manager the actor may see and the filters keep."""
-    condition = Q()
     scope = deal_scope(actor)
     if scope is Scope.NONE:
         return Q(pk__in=[])
-    if scope is Scope.OWN:
-        condition &= Q(**{f"{field}_id": actor.pk})
-    elif scope is Scope.TEAM:
-        condition &= Q(**{f"{field}_id__in": _team_owners(actor)})
+    condition = owned_q(actor, scope, field)
     if filters.manager:
         condition &= Q(**{f"{field}_id": filters.manager})
     if filters.team:
@@ -94,7 +90,7 @@ def shared_only_deals(actor: User, filters: ReportFilters) -> QuerySet[Deal] | N
     scope = deal_scope(actor)
     if scope in (Scope.ALL, Scope.NONE):
         return None
-    owned = Q(owner_id__in=_team_owners(actor)) if scope is Scope.TEAM else Q(owner_id=actor.pk)
+    owned = owned_q(actor, scope)
     shared = Deal.shared_with.through.objects.filter(user_id=actor.pk).values("deal_id")
     return report_deals(actor, filters).filter(pk__in=shared).exclude(owned)
 
@@ -108,11 +104,7 @@ def joined_deal_q(actor: User, filters: ReportFilters, relation: str = "deal") -
     if scope is Scope.NONE:
         return Q(pk__in=[])
     if scope is not Scope.ALL:
-        owned = (
-            Q(**{f"{relation}__owner_id__in": _team_owners(actor)})
-            if scope is Scope.TEAM
-            else Q(**{f"{relation}__owner_id": actor.pk})
-        )
+        owned = owned_q(actor, scope, f"{relation}__owner")
         shared = Deal.shared_with.through.objects.filter(user_id=actor.pk).values_list("deal_id", flat=True)
         condition &= owned | Q(**{f"{relation}_id__in": list(shared)})
     return condition & _deal_filters_q(filters, relation)

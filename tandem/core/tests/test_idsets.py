@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 
 from tandem.contacts.models import Tag
-from tandem.core.idsets import IdList, one_of, pk_in, read_ids, read_queryset_ids
+from tandem.core.idsets import ArrayParam, one_of, pk_in, read_ids, read_queryset_ids
 
 pytestmark = [
     pytest.mark.django_db,
@@ -34,7 +34,7 @@ def test_read_ids_of_nothing_is_an_empty_list_that_filters_out_everything(tags):
 
 
 def test_filtering_by_an_id_list_is_one_array_parameter(tags):
-    wanted = IdList.of([tags[0].pk, tags[2].pk])
+    wanted = ArrayParam.of([tags[0].pk, tags[2].pk])
 
     queryset = Tag.objects.filter(pk_in(wanted)).order_by("pk")
 

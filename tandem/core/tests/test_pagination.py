@@ -9,7 +9,7 @@ from django.utils import timezone
 from tandem.contacts.models import Company
 from tandem.contacts.selectors import COMPANY_SORTS
 from tandem.core import pagination
-from tandem.core.idsets import IdList, pk_in
+from tandem.core.idsets import ArrayParam, pk_in
 from tandem.core.pagination import paginate
 
 NAMES = ["Beta", "Alpha", "Beta", "Gamma", "Alpha", "Delta", "Beta", "Epsilon", "Alpha", "Zeta", "Beta"]
@@ -166,7 +166,7 @@ def test_only_rows_narrows_to_the_given_rows_without_evaluating_the_filters_agai
 @pytest.mark.parametrize("sort", sorted(COMPANY_SORTS))
 def test_a_list_narrowed_to_an_id_list_pages_in_order_probing_the_ids(companies, sort):
     ordering = COMPANY_SORTS[sort]
-    listed = Company.objects.filter(pk_in(IdList.of(c.pk for c in companies[::2])))
+    listed = Company.objects.filter(pk_in(ArrayParam.of(c.pk for c in companies[::2])))
     expected = list(listed.order_by(*ordering).values_list("pk", flat=True))
     pages, cursor = [], None
 
