@@ -1,6 +1,7 @@
 """Measure server-side time of Tandem's hot requests against a generated database (`bench.generate`).
 
-    python -m bench.run [--requests 40] [--warmup 5] [--only REGEX] [--json FILE] [--explain REGEX]
+    python -m bench.run [--requests 40] [--warmup 5] [--only REGEX] [--json FILE]
+                        [--explain REGEX] [--profile DIR]
 
 Everything runs in this process, as a web worker would: each measured request starts from a fresh
 `User` row (as the auth middleware loads it) and ends when every row the page shows, with its related
@@ -16,6 +17,8 @@ Always exits 0: this is a report; FAIL lines say what is over budget.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import datetime
 import gc
 import json
@@ -665,20 +668,24 @@ def view_scenarios(samples: Samples) -> list[Scenario]:
 # --------------------------------------------------------------------------------------------------
 
 
-def measure(scenario: Scenario, requests: int, warmup: int) -> Result:
+def measure(scenario: Scenario, requests: int, warmup: int, profile: Path | None = None) -> Result:
     from django.db import connection
 
     counter = QueryCounter()
     for index in range(warmup):
         scenario.run(1000 + index)
     samples: list[float] = []
-    with connection.execute_wrapper(counter):
+    profiler = cProfile.Profile() if profile else None
+    with connection.execute_wrapper(counter), profiler or contextlib.nullcontext():
         for index in range(requests):
             started = time.perf_counter()
             inner = scenario.run(index)
             elapsed = time.perf_counter() - started
             # A scenario may time only its own part (page 2 needs page 1's cursor first).
             samples.append((inner if isinstance(inner, float) else elapsed) * 1000)
+    if profiler and profile:
+        profile.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(profile / (re.sub(r"\W+", "_", f"{scenario.layer} {scenario.name}") + ".prof"))
     median, p95 = statistics.median(samples), percentile(samples, 0.95)
     return Result(
         name=scenario.name,
@@ -783,6 +790,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="", help="regex on 'layer: scenario' to run a subset")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--explain", default="", help="regex: print the SQL and plans of matching scenarios")
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile of each scenario's timed requests into this folder"
+    )
     args = parser.parse_args(argv)
     setup_django()
 
@@ -818,7 +828,7 @@ def main(argv: list[str] | None = None) -> None:
     gc.freeze()
     for scenario in scenarios:
         try:
-            result = measure(scenario, args.requests, args.warmup)
+            result = measure(scenario, args.requests, args.warmup, args.profile)
         except Exception as error:
             result = Result(
                 scenario.name,
