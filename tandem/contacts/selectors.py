@@ -114,6 +114,23 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+def _points(as_lists: bool = False) -> list[Prefetch]:
+    ordered = {
+        "phones": Phone.objects.order_by("position", "id"),
+        "emails": Email.objects.order_by("position", "id"),
+    }
+    return [
+        Prefetch(name, queryset=queryset, to_attr=f"{name[:-1]}_list" if as_lists else None)
+        for name, queryset in ordered.items()
+    ]
+
+
+def with_point_lists(queryset: QuerySet[Record]) -> QuerySet[Record]:
+    """The rows' phones and emails as plain lists, `phone_list` and `email_list`, for a page of rows:
+    a prefetch kept on the related manager costs a filtered queryset per row (~30 µs each)."""
+    return queryset.prefetch_related(None).prefetch_related(*_points(as_lists=True))
+
+
 def company_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet[Company]:
     """Companies the actor may see, narrowed by `filters`; unordered (the caller paginates)."""
     filters = filters or ListFilters()
@@ -122,10 +139,7 @@ def company_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet
         queryset = queryset.filter(category_id=filters.category)
     if filters.industry:
         queryset = queryset.filter(industry_id=filters.industry)
-    return queryset.select_related("owner", "category", "industry").prefetch_related(
-        Prefetch("phones", queryset=Phone.objects.order_by("position", "id")),
-        Prefetch("emails", queryset=Email.objects.order_by("position", "id")),
-    )
+    return queryset.select_related("owner", "category", "industry").prefetch_related(*_points())
 
 
 def contact_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet[Contact]:
@@ -137,10 +151,7 @@ def contact_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet
         queryset = queryset.filter(company__industry_id=filters.industry)
     if filters.company:
         queryset = queryset.filter(company_id=filters.company)
-    return queryset.select_related("owner", "company", "role").prefetch_related(
-        Prefetch("phones", queryset=Phone.objects.order_by("position", "id")),
-        Prefetch("emails", queryset=Email.objects.order_by("position", "id")),
-    )
+    return queryset.select_related("owner", "company", "role").prefetch_related(*_points())
 
 
 def _get_for_user(model: type[Record], *, user: User, pk: object, for_write: bool, trashed: bool) -> Record:

@@ -2,35 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 
 class QuickSelect(forms.Select):
-    """A single `<select>` built with `format_html`: the same markup as Django's, without rendering a
-    template for every option (a list page's filters have some sixty: ~10 ms a page)."""
+    """A single `<select>` with the markup of Django's, built straight from the choices: Django's
+    `get_context` makes a dict of attributes per option and renders a template for each (a list page's
+    six filters have a hundred options: ~10 ms a page)."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        groups = []
-        for group, options, _index in widget["optgroups"]:
-            html = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                ((o["value"], " selected" if o["selected"] else "", o["label"]) for o in options),
-            )
-            groups.append(
-                html if group is None else format_html('<optgroup label="{}">{}</optgroup>', group, html)
-            )
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), SafeString("".join(groups))
-        )
+        selected = set(self.format_value(value))  # as Django's, only the first match is marked
+        parts = [f'<select name="{escape(name)}"{flatatt(self.build_attrs(self.attrs, attrs))}>']
+        for option_value, label in self.choices:
+            if isinstance(label, list | tuple):
+                parts.append(f'<optgroup label="{escape(option_value)}">')
+                self._options(parts, label, selected)
+                parts.append("</optgroup>")
+            else:
+                self._options(parts, [(option_value, label)], selected)
+        parts.append("</select>")
+        return SafeString("".join(parts))
+
+    @staticmethod
+    def _options(parts: list[str], choices: Iterable[tuple[Any, Any]], selected: set[str]) -> None:
+        for option_value, label in choices:
+            text = "" if option_value is None else str(option_value)
+            chosen = text in selected
+            if chosen:
+                selected.clear()
+            mark = " selected" if chosen else ""
+            parts.append(f'<option value="{escape(text)}"{mark}>{escape(label)}</option>')
 
 
 def quicken(form: forms.BaseForm) -> None:

@@ -24,3 +24,21 @@ def test_quick_select_renders_what_djangos_select_renders_escaped_and_selected()
         '<option value="1">New</option><option value="2" selected>Won</option></optgroup>'
         '<optgroup label="Other"><option value="3">&lt;i&gt;</option></optgroup></select>'
     )
+
+
+def test_quick_select_of_model_choices_marks_the_chosen_record(db):
+    from tandem.contacts.models import Tag
+
+    first, second = Tag.objects.create(name="VIP"), Tag.objects.create(name="R&D")
+
+    class ByTag(forms.Form):
+        tag = forms.ModelChoiceField(queryset=Tag.objects.order_by("name"), required=False)
+
+    form = ByTag(data={"tag": str(second.pk)})
+    quicken(form)
+
+    assert str(form["tag"]) == (
+        '<select name="tag" id="id_tag"><option value="">---------</option>'
+        f'<option value="{second.pk}" selected>R&amp;D</option>'
+        f'<option value="{first.pk}">VIP</option></select>'
+    )

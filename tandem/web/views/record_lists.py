@@ -41,7 +41,12 @@ def list_page(request: AuthedRequest, kind: RecordKind) -> tuple[ListFilterForm,
     filter_form, queryset, parts = _visible(request, kind)
     cursor = request.GET.get("cursor")
     page = paginate(
-        queryset, ordering=filter_form.ordering(), cursor=cursor, size=PAGE_SIZE, parts=parts, count=False
+        selectors.with_point_lists(queryset),
+        ordering=filter_form.ordering(),
+        cursor=cursor,
+        size=PAGE_SIZE,
+        parts=parts,
+        count=False,
     )
     count_url = None if cursor else f"{reverse('record_count', args=[kind])}?{request.GET.urlencode()}"
     return filter_form, page, count_url
