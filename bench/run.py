@@ -575,6 +575,11 @@ def view_scenarios(samples: Samples) -> list[Scenario]:
             clients[user.pk] = client
         return clients[user.pk]
 
+    # Logged in before timing: a login is not a page view (it took ~60 ms inside the first request of
+    # each user, which the rep scenarios met three times in thirty).
+    for user in [samples.admin, *samples.heads, *(samples.rep(index) for index in range(8))]:
+        client_for(user)
+
     def get(user: Any, url: str, params: dict[str, Any] | None = None) -> None:
         response = client_for(user).get(url, params or {})
         if response.status_code != 200:
