@@ -6,6 +6,7 @@ Forms only validate and shape input for the services; they never save anything t
 from __future__ import annotations
 
 import datetime
+from functools import cached_property
 from typing import Any
 
 from django import forms
@@ -32,7 +33,7 @@ from tandem.contacts.selectors import COMPANY_SORTS, CONTACT_SORTS, ListFilters
 from tandem.contacts.services import EmailInput, PhoneInput, tag_get_or_create
 from tandem.core.errors import ApplicationError
 from tandem.core.phones import InvalidPhone, parse_phone
-from tandem.web.forms.widgets import quicken
+from tandem.web.forms.widgets import quicken, record_choices
 
 MAX_POINTS = 20
 CHOOSER_SIZE = 100
@@ -498,6 +499,10 @@ class BulkActionForm(forms.Form):
             self.fields[name].widget.attrs["class"] += (
                 " form-control-sm" if name == "tag" else " form-select-sm"
             )
+
+    @cached_property
+    def owner_choices(self) -> list[tuple[Any, Any]]:
+        return record_choices(self.fields["owner"])
 
     def selected_ids(self) -> list[int]:
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []

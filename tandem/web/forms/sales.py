@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django import forms
@@ -29,6 +30,7 @@ from tandem.deals.models import (
 )
 from tandem.deals.selectors import DEAL_SORTS, DealFilters
 from tandem.web.forms.contacts import BULK_MAX, bootstrap
+from tandem.web.forms.widgets import record_choices
 
 DEAL_SORT_LABELS = {
     "-updated": _("Recently updated"),
@@ -184,6 +186,14 @@ class DealBulkForm(forms.Form):
         bootstrap(self)
         for field in self.fields.values():
             field.widget.attrs["class"] += " form-select-sm"
+
+    @cached_property
+    def owner_choices(self) -> list[tuple[Any, Any]]:
+        return record_choices(self.fields["owner"])
+
+    @cached_property
+    def stage_choices(self) -> list[tuple[Any, Any]]:
+        return record_choices(self.fields["stage"])
 
     def selected_ids(self) -> list[int]:
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []

@@ -42,6 +42,14 @@ class QuickSelect(forms.Select):
             parts.append(f'<option value="{escape(text)}"{mark}>{escape(label)}</option>')
 
 
+def record_choices(field: forms.Field) -> list[tuple[Any, Any]]:
+    """A choice field's options but the empty one, read once: a template's `{% for %}` over a model
+    choice field's `choices` counts the records before reading them (two queries)."""
+    assert isinstance(field, forms.ChoiceField)
+    choices: Iterable[tuple[Any, Any]] = field.choices  # type: ignore[assignment]
+    return [(value, label) for value, label in iter(choices) if value != ""]
+
+
 def quicken(form: forms.BaseForm) -> None:
     """Render the form's plain single selects with `QuickSelect` (same attributes, same choices)."""
     for field in form.fields.values():
