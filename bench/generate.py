@@ -848,6 +848,7 @@ def generate(args: argparse.Namespace) -> None:
     company_owner: list[int] = [0] * (company_count + 1)
     company_domain: list[str] = [""] * (company_count + 1)
     company_deleted: list[bool] = [False] * (company_count + 1)
+    company_category: list[int | None] = [None] * (company_count + 1)
     company_columns = [
         "id",
         "owner_id",
@@ -922,6 +923,9 @@ def generate(args: argparse.Namespace) -> None:
             company_names[company_id], company_locale[company_id] = name, locale
             company_owner[company_id], company_domain[company_id] = owner, domain
             company_deleted[company_id] = deleted is not None
+            industry = rng.choice(refs["industry"]) if rng.random() < 0.9 else None
+            category = rng.choice(refs["category"]) if rng.random() < 0.85 else None
+            company_category[company_id] = category
             rows.append(
                 (
                     company_id,
@@ -934,8 +938,8 @@ def generate(args: argparse.Namespace) -> None:
                     company_name_key(name),
                     form,
                     tax_id,
-                    rng.choice(refs["industry"]) if rng.random() < 0.9 else None,
-                    rng.choice(refs["category"]) if rng.random() < 0.85 else None,
+                    industry,
+                    category,
                     rng.choice(refs["channel"]) if rng.random() < 0.6 else None,
                     website,
                     f"{city}, ул. {rng.randrange(1, 200)}" if locale == "bg" else city,
@@ -1058,6 +1062,7 @@ def generate(args: argparse.Namespace) -> None:
         "preferences",
         "marketing_consent",
         "marketing_consent_at",
+        "company_category_id",  # the database keeps it by triggers, which a bulk load switches off
     ]
     names = {
         "bg": (BG_MALE, BG_FEMALE, BG_LAST),
@@ -1138,6 +1143,7 @@ def generate(args: argparse.Namespace) -> None:
                     "",
                     consent,
                     writer.timestamp(created) if consent else None,
+                    company_category[company_id] if company_id else None,
                 )
             )
             contact_phones: list[PhoneDoc] = []

@@ -163,6 +163,22 @@ class Contact(OwnedRecord):
     shared_with = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("shared with"), blank=True, related_name="+"
     )
+    # The client category of the contact's company, copied by database triggers (migration
+    # contacts/0007) on every write of a contact and every change of a company's category, whatever
+    # writes it (services, imports, merges, raw SQL): a list filtered by category then walks one
+    # index instead of joining the companies of a million contacts. Never set it in Python. On
+    # SQLite, a migration that rebuilds contacts_contact or contacts_company drops their triggers:
+    # create them again there (`tests/test_company_category_copy.py` fails until then).
+    company_category = models.ForeignKey(
+        ClientCategory,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -179,6 +195,9 @@ class Contact(OwnedRecord):
             models.Index(fields=["owner", "-created_at", "-id"], name="contact_owner_created_idx"),
             models.Index(fields=["owner", "-updated_at", "-id"], name="contact_owner_updated_idx"),
             models.Index(fields=["owner", "-id"], name="contact_owner_recent_idx"),
+            models.Index(
+                fields=["company_category", "last_name", "first_name", "id"], name="contact_category_name_idx"
+            ),
             # Only the trash (deleted_at IS NOT NULL) is looked up by this column; a full index on it
             # tempts SQLite (no statistics) to scan 99% of the table for "deleted_at IS NULL".
             models.Index(

@@ -146,7 +146,7 @@ def contact_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet
     filters = filters or ListFilters()
     queryset = _base(Contact, actor, filters, Kind.CONTACT)
     if filters.category:
-        queryset = queryset.filter(company__category_id=filters.category)
+        queryset = queryset.filter(company_category_id=filters.category)
     if filters.industry:
         queryset = queryset.filter(company__industry_id=filters.industry)
     if filters.company:
