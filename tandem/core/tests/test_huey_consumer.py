@@ -94,6 +94,12 @@ def sqlite_consumers(tmp_path) -> Iterator[Consumers]:
     consumers.stop()
 
 
+def _written(path: Path) -> bool:
+    """The task's file exists *and* holds its text: created and written are two steps, and a test
+    that read between them saw ''."""
+    return path.exists() and path.read_text() != ""
+
+
 def _redis_available() -> None:
     import redis
 
@@ -123,7 +129,7 @@ def test_sqlite_consumer_fires_the_periodic_task_and_retries_a_failing_task(sqli
 
     wait_for(lambda: lines(sqlite_consumers.directory / "tick") != [], message="periodic tick")
     sqlite_consumers.enqueue("huey_test_flaky(2)")
-    wait_for(lambda: (sqlite_consumers.directory / "flaky-done").exists(), message="flaky task success")
+    wait_for(lambda: _written(sqlite_consumers.directory / "flaky-done"), message="flaky task success")
 
     assert (sqlite_consumers.directory / "flaky-done").read_text() == "3"
     assert len(lines(sqlite_consumers.directory / "flaky-attempts")) == 3
@@ -140,7 +146,7 @@ def test_sqlite_consumer_without_scheduler_runs_tasks_but_no_periodic_task(sqlit
     sqlite_consumers.wait_started(log)
 
     sqlite_consumers.enqueue("huey_test_flaky(0)")
-    wait_for(lambda: (sqlite_consumers.directory / "flaky-done").exists(), message="task run")
+    wait_for(lambda: _written(sqlite_consumers.directory / "flaky-done"), message="task run")
     time.sleep(1.5)  # a scheduler would have enqueued the tick at start, long before this
 
     assert "Periodic tasks are disabled." in log.read_text()
@@ -155,7 +161,7 @@ def test_redis_consumers_run_the_scheduler_on_exactly_one_and_retry_a_failing_ta
 
     wait_for(lambda: lines(redis_consumers.directory / "tick") != [], message="periodic tick")
     redis_consumers.enqueue("huey_test_flaky(2)")
-    wait_for(lambda: (redis_consumers.directory / "flaky-done").exists(), message="flaky task success")
+    wait_for(lambda: _written(redis_consumers.directory / "flaky-done"), message="flaky task success")
 
     assert (redis_consumers.directory / "flaky-done").read_text() == "3"
     assert len(lines(redis_consumers.directory / "flaky-attempts")) == 3
