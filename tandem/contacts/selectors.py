@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Expression, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,13 +16,11 @@ from tandem.accounts.models import User
 from tandem.accounts.visibility import can, scope_parts, scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.core.errors import PermissionDenied
-from tandem.core.idsets import pk_in, read_queryset_ids
 from tandem.core.pagination import paginate
 from tandem.core.phones import phone_query_digits
 from tandem.search.backends import Kind, matching_q, probes_per_record, query_words
 
 Record = TypeVar("Record", Company, Contact)
-TAGGED_IDS_LIMIT = 20000
 
 COMPANY_SORTS = {
     "name": ["name", "id"],
@@ -88,16 +87,38 @@ def _base(model: type[Record], actor: User, filters: ListFilters, kind: Kind) ->
 
 
 def _tagged(model: type[Record], tag_id: int) -> Q:
-    """Records with the tag: on PostgreSQL by the ids of a tag's records read first (see `core.idsets`),
-    unless the tag is on more than TAGGED_IDS_LIMIT records, where walking the list's index is cheap."""
+    """Records with the tag: on PostgreSQL by the row's `tag_ids` and its GIN index (migration
+    contacts/0008), elsewhere by the link table."""
+    if connection.vendor == "postgresql":
+        return Q(TaggedWith(tag_id))
     links = model.tags.through.objects.filter(tag_id=tag_id).values_list(
         f"{model._meta.model_name}_id", flat=True
     )
-    if connection.vendor == "postgresql":
-        ids = read_queryset_ids(links, TAGGED_IDS_LIMIT)
-        if ids is not None:
-            return pk_in(ids)
     return Q(pk__in=links)
+
+
+class TaggedWith(Expression):
+    """PostgreSQL: `<record table>.tag_ids @> ARRAY[tag]`, a condition on a column the models do not
+    declare, qualified by whatever alias the query gives the record table (a subquery's `U0`)."""
+
+    conditional = True
+    output_field = BooleanField()
+    matched_as_a_set = True  # see `core.pagination._ordered_for_plan`
+
+    def __init__(self, tag_id: int, alias: str | None = None):
+        super().__init__()
+        self.tag_id = int(tag_id)
+        self.alias = alias
+
+    def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> TaggedWith:
+        return TaggedWith(self.tag_id, query.get_initial_alias())
+
+    def relabeled_clone(self, change_map: Mapping[str, str]) -> TaggedWith:
+        return TaggedWith(self.tag_id, change_map.get(self.alias or "", self.alias))
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        table = compiler.quote_name_unless_alias(self.alias)
+        return f"{table}.tag_ids @> ARRAY[%s]::bigint[]", [self.tag_id]
 
 
 def list_parts(actor: User, queryset: QuerySet[Any], filters: ListFilters) -> list[Q]:

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, ForeignObject, Lookup, Q, QuerySet
+from django.db.models import Field, ForeignObject, Lookup, Q
 
 
 class ArrayParam:
@@ -52,6 +52,7 @@ class AnyOf(Lookup):  # type: ignore[type-arg]
 
     lookup_name = "any_of"
     prepare_rhs = False
+    matched_as_a_set = True  # see `core.pagination._ordered_for_plan`
 
     def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
         ids = value if isinstance(value, ArrayParam) else ArrayParam.of(value)
@@ -92,9 +93,3 @@ def read_ids(sql: str, params: Iterable[Any], limit: int) -> ArrayParam | None:
         )
         count, text = cursor.fetchone()
     return ArrayParam(text, count) if count <= limit else None
-
-
-def read_queryset_ids(queryset: QuerySet[Any], limit: int) -> ArrayParam | None:
-    """`read_ids` for a queryset of one column (`values_list(…, flat=True)`)."""
-    sql, params = queryset.query.sql_with_params()
-    return read_ids(sql, params, limit)

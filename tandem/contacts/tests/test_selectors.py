@@ -96,10 +96,7 @@ def test_list_filter_by_category_and_industry(base, admin):
     ]
 
 
-@pytest.mark.parametrize("ids_limit", [20000, 0], ids=["tag ids read first", "tag ids as a subquery"])
-def test_list_filter_by_tag_and_company(base, admin, monkeypatch, ids_limit):
-    monkeypatch.setattr("tandem.contacts.selectors.TAGGED_IDS_LIMIT", ids_limit)
-
+def test_list_filter_by_tag_and_company(base, admin):
     assert _names(contact_list(actor=admin, filters=ListFilters(tag=base["vip"].pk))) == ["Иван Петров"]
     assert _names(company_list(actor=admin, filters=ListFilters(tag=base["vip"].pk))) == []
     assert _names(contact_list(actor=admin, filters=ListFilters(company=base["beta"].pk))) == [
