@@ -198,6 +198,15 @@ def touch_contacts(rows: list[Any]) -> None:
         list(row.emails.all())
 
 
+def touch_card_contacts(rows: list[Any]) -> None:
+    """What a company card reads of its contact people."""
+    for row in rows:
+        str(row)
+        str(row.role)
+        list(row.phone_list[:1])
+        list(row.email_list[:1])
+
+
 def selector_scenarios(samples: Samples) -> list[Scenario]:
     from tandem.accounts.visibility import scope_parts
     from tandem.contacts.models import Company, Contact
@@ -323,7 +332,7 @@ def selector_scenarios(samples: Samples) -> list[Scenario]:
         ids = samples.head_companies[head.pk]
         user = fresh(head)
         company = company_card(user=user, pk=ids[index % len(ids)])
-        touch_contacts(company_contacts(user=user, company=company))
+        touch_card_contacts(company_contacts(user=user, company=company))
         for event in event_list_for_card(record=company):
             str(event.actor)
 

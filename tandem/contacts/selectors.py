@@ -175,9 +175,21 @@ def contact_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet
     return queryset.select_related("owner", "company", "role").prefetch_related(*_points())
 
 
-def _get_for_user(model: type[Record], *, user: User, pk: object, for_write: bool, trashed: bool) -> Record:
+def _get_for_user(
+    model: type[Record],
+    *,
+    user: User,
+    pk: object,
+    for_write: bool,
+    trashed: bool,
+    related: tuple[list[str], list[str]] = ([], []),
+) -> Record:
+    """The record if `user` may see it, with `related` (select_related, prefetch_related) loaded."""
+    queryset = model.objects.filter(scope_q(user, model, "view"))
+    if related[0] or related[1]:
+        queryset = queryset.select_related(*related[0]).prefetch_related(*related[1])
     try:
-        obj = model.objects.filter(scope_q(user, model, "view")).get(pk=int(str(pk)))
+        obj = queryset.get(pk=int(str(pk)))
     except (model.DoesNotExist, ValueError, TypeError) as error:
         raise Http404 from error
     if obj.is_deleted and not trashed:
@@ -200,31 +212,27 @@ def contact_get_for_user(
     return _get_for_user(Contact, user=user, pk=pk, for_write=for_write, trashed=trashed)
 
 
+CARD_PREFETCH = ["phones", "emails", "tags", "shared_with"]
+
+
 def company_card(*, user: User, pk: object) -> Company:
     """A company with everything its card shows, in a constant number of queries."""
-    company = company_get_for_user(user=user, pk=pk)
-    return (
-        Company.objects.select_related("owner", "industry", "category", "channel")
-        .prefetch_related("phones", "emails", "tags", "shared_with")
-        .get(pk=company.pk)
-    )
+    related = (["owner", "industry", "category", "channel"], CARD_PREFETCH)
+    return _get_for_user(Company, user=user, pk=pk, for_write=False, trashed=False, related=related)
 
 
 def company_contacts(*, user: User, company: Company, limit: int = 100) -> list[Contact]:
+    """The company's contact people the user may see, by name, as its card lists them: their role and
+    first phone and email (`phone_list`, `email_list`)."""
+    queryset = contact_list(actor=user, filters=ListFilters(company=company.pk)).select_related(None)
     return list(
-        contact_list(actor=user, filters=ListFilters(company=company.pk)).order_by(
-            "last_name", "first_name", "id"
-        )[:limit]
+        with_point_lists(queryset.select_related("role")).order_by("last_name", "first_name", "id")[:limit]
     )
 
 
 def contact_card(*, user: User, pk: object) -> Contact:
-    contact = contact_get_for_user(user=user, pk=pk)
-    return (
-        Contact.objects.select_related("owner", "company", "company__category", "role", "channel")
-        .prefetch_related("phones", "emails", "tags", "shared_with")
-        .get(pk=contact.pk)
-    )
+    related = (["owner", "company", "company__category", "role", "channel"], CARD_PREFETCH)
+    return _get_for_user(Contact, user=user, pk=pk, for_write=False, trashed=False, related=related)
 
 
 def visible_company_or_none(*, user: User, company: Company | None) -> Company | None:

@@ -220,7 +220,7 @@ def test_company_card_query_count_is_constant(base, rep_a, make_company, django_
     user = _fresh(rep_a)
     company_card(user=user, pk=base["acme"].pk)  # warm the permission cache, as a request does once
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         card = company_card(user=user, pk=base["acme"].pk)
         list(card.phones.all()), list(card.emails.all()), list(card.tags.all()), list(card.shared_with.all())
         assert (card.owner, card.industry, card.category, card.channel) == (
@@ -231,7 +231,7 @@ def test_company_card_query_count_is_constant(base, rep_a, make_company, django_
         )
 
     _add_more(make_company, rep_a, 3)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         card = company_card(user=user, pk=base["acme"].pk)
         list(card.phones.all()), list(card.emails.all()), list(card.tags.all()), list(card.shared_with.all())
 
@@ -240,14 +240,14 @@ def test_contact_card_query_count_is_constant(base, rep_a, make_company, django_
     user = _fresh(rep_a)
     contact_card(user=user, pk=base["ivan"].pk)
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         card = contact_card(user=user, pk=base["ivan"].pk)
         list(card.phones.all()), list(card.emails.all()), list(card.tags.all()), list(card.shared_with.all())
         assert (card.owner, card.company, card.company.category) == (rep_a, base["acme"], base["category"])
         assert (card.role, card.channel) == (None, None)
 
     record_share(actor=rep_a, record=base["ivan"], users=[User.objects.get(email="rep.a2@example.com")])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         card = contact_card(user=user, pk=base["ivan"].pk)
         list(card.phones.all()), list(card.emails.all()), list(card.tags.all()), list(card.shared_with.all())
 

@@ -202,6 +202,7 @@ def test_company_card_query_count_does_not_grow_with_contacts(
         response = client.get(url)
 
     assert len(response.context["contacts"]) == 30
+    assert 'href="tel:+359888100129"' in response.content.decode()  # each person's first phone
 
 
 # --- create and edit -----------------------------------------------------------------------------
