@@ -235,3 +235,23 @@ def test_progress_is_reported_after_every_chunk(rep_a, make_contact, tmp_path, m
     assert rows == 5
     assert seen == [2, 4, 5]
     assert (tmp_path / "c.csv").read_bytes().count(b"\r\n") == 6
+
+
+@pytest.mark.django_db
+def test_an_export_filtered_by_a_tag_holds_exactly_the_tagged_visible_records_across_chunks(
+    rep_a, rep_b, make_contact
+):
+    vip = Tag.objects.create(name="VIP")
+    tagged = [make_contact(rep_a, f"Tagged{index:02d}", "S") for index in range(7)]
+    for contact in tagged:
+        contact.tags.add(vip)
+    make_contact(rep_a, "Untagged", "S")
+    make_contact(rep_b, "Hidden", "S").tags.add(vip)  # another team's: not rep_a's to export
+    spec = ExportSpec(
+        entity="contacts", filters=ListFilters(tag=vip.pk), ordering=["last_name", "first_name", "id"]
+    )
+
+    rows = [row for chunk in export_chunks(actor=rep_a, spec=spec, chunk_size=3) for row in chunk]
+
+    assert [row.pk for row in rows] == [contact.pk for contact in tagged]
+    assert export_count(actor=rep_a, spec=spec) == 7
