@@ -1,8 +1,9 @@
-"""A filter by a list of primary keys read beforehand, passed as one parameter.
+"""A filter by a list of primary keys read beforehand (a selective search's matches), passed as one
+parameter; and `one_of`, a column equal to any of many values (an import's keys).
 
-PostgreSQL plans `pk IN (SELECT … FROM tags WHERE tag_id = 7)` from statistics that cannot see which
-rows the subquery yields: for a tag on 8,000 of a million contacts it walked the name index through
-70,000 rows hoping to meet tagged ones early. Reading the few thousand ids first and filtering by
+PostgreSQL plans `pk IN (SELECT …)` from statistics that cannot see which rows the subquery yields:
+for a tag on 8,000 of a million contacts it walked the name index through 70,000 rows hoping to meet
+tagged ones early (tags have since their own GIN index, contacts/0008). Reading the few thousand ids first and filtering by
 them as `id = ANY(array)` gives the planner the true count (it chooses between probing those ids and
 walking the list's own index, checking each row against the hashed array), with one parameter:
 thousands of `IN (%s, …)` parameters cost more to build than to run.
