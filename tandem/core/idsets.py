@@ -3,10 +3,10 @@ parameter; and `one_of`, a column equal to any of many values (an import's keys)
 
 PostgreSQL plans `pk IN (SELECT …)` from statistics that cannot see which rows the subquery yields:
 for a tag on 8,000 of a million contacts it walked the name index through 70,000 rows hoping to meet
-tagged ones early (tags have since their own GIN index, contacts/0008). Reading the few thousand ids first and filtering by
-them as `id = ANY(array)` gives the planner the true count (it chooses between probing those ids and
-walking the list's own index, checking each row against the hashed array), with one parameter:
-thousands of `IN (%s, …)` parameters cost more to build than to run.
+tagged ones early (tags have since their own GIN index, contacts/0008). Reading the few thousand
+ids first and filtering by them as `id = ANY(array)` gives the planner the true count (it chooses
+between probing those ids and walking the list's own index, checking each row against the hashed
+array), with one parameter: thousands of `IN (%s, …)` parameters cost more to build than to run.
 
 The ids travel as PostgreSQL's array text (`{1,2,3}`), read that way with `string_agg` and passed on
 unparsed: as Python lists, 8,000 ids cost more to load, walk (Django resolves every item of a list
