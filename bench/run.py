@@ -551,6 +551,18 @@ def deal_view_scenarios(samples: Samples, get: Callable[..., None]) -> list[Scen
     return scenarios
 
 
+def _cache_setting() -> str:
+    """The database's own page cache, which decides whether a broad search's probes stay in memory."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW shared_buffers")
+            return f" (shared_buffers {cursor.fetchone()[0]})"
+        cursor.execute("PRAGMA cache_size")
+        return f" (cache_size {cursor.fetchone()[0]})"
+
+
 def url_or_none(name: str, **kwargs: Any) -> str | None:
     from django.urls import NoReverseMatch, reverse
 
@@ -812,7 +824,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from django.db import connection
 
-    print(f"Tandem bench on {connection.vendor}: {connection.settings_dict['NAME']}", flush=True)
+    database = f"{connection.vendor}: {connection.settings_dict['NAME']}{_cache_setting()}"
+    print(f"Tandem bench on {database}", flush=True)
     samples = Samples()
     scenarios = selector_scenarios(samples) + deal_scenarios(samples) + activity_scenarios(samples)
     scenarios += analytics_scenarios(samples)
