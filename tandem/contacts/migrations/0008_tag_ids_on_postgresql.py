@@ -19,12 +19,6 @@ TABLES += [("contacts_company", "contacts_company_tags", "company_id", "company_
 
 def _statements(table: str, links: str, key: str, index: str) -> list[str]:
     function = f"{links}_to_tag_ids"
-    refresh = f"""
-        UPDATE {table} AS record SET tag_ids = coalesce(
-            (SELECT array_agg(tag_id ORDER BY tag_id) FROM {links} WHERE {key} = record.id), '{{}}'
-        )
-        WHERE record.id IN (SELECT {key} FROM changed)
-    """
     return [
         f"ALTER TABLE {table} ADD COLUMN tag_ids bigint[] NOT NULL DEFAULT '{{}}'",
         f"""
@@ -33,16 +27,27 @@ def _statements(table: str, links: str, key: str, index: str) -> list[str]:
         WHERE linked.{key} = record.id
         """,
         f"CREATE INDEX {index} ON {table} USING gin (tag_ids)",
+        # The records are locked before their ids are read again from the links: a transaction linking
+        # the same record at the same time commits first, and the UPDATE (a statement of its own, with
+        # a snapshot of its own) sees its links too. Read in the UPDATE alone, they were missed.
         f"""
         CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            changed bigint[];
         BEGIN
             IF TG_OP = 'DELETE' THEN
-                WITH changed AS (SELECT {key} FROM old_links) {refresh};
+                SELECT array_agg(DISTINCT {key}) INTO changed FROM old_links;
             ELSIF TG_OP = 'INSERT' THEN
-                WITH changed AS (SELECT {key} FROM new_links) {refresh};
+                SELECT array_agg(DISTINCT {key}) INTO changed FROM new_links;
             ELSE
-                WITH changed AS (SELECT {key} FROM old_links UNION SELECT {key} FROM new_links) {refresh};
+                SELECT array_agg(DISTINCT {key}) INTO changed
+                FROM (SELECT {key} FROM old_links UNION SELECT {key} FROM new_links) AS both_links;
             END IF;
+            PERFORM 1 FROM {table} WHERE id = ANY(changed) ORDER BY id FOR NO KEY UPDATE;
+            UPDATE {table} AS record SET tag_ids = coalesce(
+                (SELECT array_agg(tag_id ORDER BY tag_id) FROM {links} WHERE {key} = record.id), '{{}}'
+            )
+            WHERE record.id = ANY(changed);
             RETURN NULL;
         END $$
         """,
