@@ -22,6 +22,32 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
+def other_session(transactional_db):
+    """PostgreSQL: a connection of its own per call, for another user's transaction running at the same
+    time as this test's (closed after the test)."""
+    import psycopg
+    from django.db import connection
+
+    opened: list[psycopg.Connection] = []
+
+    def connect() -> psycopg.Connection:
+        settings = connection.settings_dict
+        session = psycopg.connect(
+            dbname=settings["NAME"],
+            user=settings["USER"],
+            password=settings["PASSWORD"],
+            host=settings["HOST"],
+            port=settings["PORT"] or None,
+        )
+        opened.append(session)
+        return session
+
+    yield connect
+    for session in opened:
+        session.close()
+
+
+@pytest.fixture
 def team_a(db) -> Team:
     return team_create(actor=None, name="Team A")
 

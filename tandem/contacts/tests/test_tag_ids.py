@@ -3,7 +3,6 @@ on the link tables, and the tag filter that reads it through its GIN index."""
 
 import threading
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -86,38 +85,22 @@ def test_the_tag_filter_finds_tagged_records_on_pages_counts_and_subqueries(
     assert list(Company.objects.filter(pk__in=inner)) == [acme]
 
 
-def _connect() -> psycopg.Connection:
-    settings = connection.settings_dict
-    return psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        password=settings["PASSWORD"],
-        host=settings["HOST"],
-        port=settings["PORT"] or None,
-    )
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_transactions_tagging_one_record_at_once_both_land(make_contact, rep_a):
+def test_two_transactions_tagging_one_record_at_once_both_land(other_session, make_contact, rep_a):
     vip, fair = Tag.objects.create(name="VIP"), Tag.objects.create(name="Fair")
     ivan = make_contact(rep_a)
     insert = f"INSERT INTO {Contact.tags.through._meta.db_table} (contact_id, tag_id) VALUES (%s, %s)"
-    first, second = _connect(), _connect()
-    try:
-        first.execute(insert, [ivan.pk, vip.pk])  # not committed: the record's row stays locked
+    first, second = other_session(), other_session()
+    first.execute(insert, [ivan.pk, vip.pk])  # not committed: the record's row stays locked
 
-        def tag_in_second() -> None:
-            second.execute(insert, [ivan.pk, fair.pk])
-            second.commit()
+    def tag_in_second() -> None:
+        second.execute(insert, [ivan.pk, fair.pk])
+        second.commit()
 
-        thread = threading.Thread(target=tag_in_second)
-        thread.start()
-        thread.join(0.5)
-        assert thread.is_alive()  # waiting for the first transaction
-        first.commit()
-        thread.join(10)
-    finally:
-        first.close()
-        second.close()
+    thread = threading.Thread(target=tag_in_second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive()  # waiting for the first transaction
+    first.commit()
+    thread.join(10)
 
     assert _tag_ids(ivan) == sorted([vip.pk, fair.pk])
