@@ -22,9 +22,10 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
-def other_session(transactional_db):
+def other_session(transactional_db, django_db_serialized_rollback):
     """PostgreSQL: a connection of its own per call, for another user's transaction running at the same
-    time as this test's (closed after the test)."""
+    time as this test's (closed after the test). The test commits, so its database is flushed after it
+    and the data migrations' rows put back, as for the other transactional tests."""
     import psycopg
     from django.db import connection
 
