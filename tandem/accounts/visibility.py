@@ -7,12 +7,17 @@ reports all show exactly the same rows.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.http import Http404
 
 from tandem.accounts.models import User
+from tandem.core.errors import PermissionDenied
+
+R = TypeVar("R", bound=Model)
 
 
 class Scope(IntEnum):
@@ -124,3 +129,20 @@ def can(user: User, action: str, obj: Model) -> bool:
     return model.shared_with.through.objects.filter(  # type: ignore[attr-defined]
         user_id=user.pk, **{f"{model._meta.model_name}_id": obj.pk}
     ).exists()
+
+
+def get_visible(
+    queryset: QuerySet[R], *, user: User, pk: object, for_write: bool = False, trashed: bool = False
+) -> R:
+    """Record `pk` of `queryset`, with whatever it joins and prefetches, if `user` may see it: one read.
+    Http404 when not visible, not a number, or in the trash (unless `trashed`); PermissionDenied when
+    `for_write` and the user may only look."""
+    try:
+        obj = queryset.filter(scope_q(user, queryset.model, "view")).get(pk=int(str(pk)))
+    except (ObjectDoesNotExist, ValueError, TypeError) as error:
+        raise Http404 from error
+    if getattr(obj, "is_deleted", False) and not trashed:
+        raise Http404
+    if for_write and not can(user, "change", obj):
+        raise PermissionDenied("read only")
+    return obj

@@ -9,13 +9,11 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import BooleanField, Expression, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import can, scope_parts, scope_q
+from tandem.accounts.visibility import can, get_visible, scope_parts, scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
-from tandem.core.errors import PermissionDenied
 from tandem.core.pagination import paginate
 from tandem.core.phones import phone_query_digits
 from tandem.search.backends import Kind, matching_q, probes_per_record, query_words
@@ -175,64 +173,39 @@ def contact_list(*, actor: User, filters: ListFilters | None = None) -> QuerySet
     return queryset.select_related("owner", "company", "role").prefetch_related(*_points())
 
 
-def _get_for_user(
-    model: type[Record],
-    *,
-    user: User,
-    pk: object,
-    for_write: bool,
-    trashed: bool,
-    related: tuple[list[str], list[str]] = ([], []),
-) -> Record:
-    """The record if `user` may see it, with `related` (select_related, prefetch_related) loaded."""
-    queryset = model.objects.filter(scope_q(user, model, "view"))
-    if related[0] or related[1]:
-        queryset = queryset.select_related(*related[0]).prefetch_related(*related[1])
-    try:
-        obj = queryset.get(pk=int(str(pk)))
-    except (model.DoesNotExist, ValueError, TypeError) as error:
-        raise Http404 from error
-    if obj.is_deleted and not trashed:
-        raise Http404
-    if for_write and not can(user, "change", obj):
-        raise PermissionDenied("read only")
-    return obj
-
-
 def company_get_for_user(
     *, user: User, pk: object, for_write: bool = False, trashed: bool = False
 ) -> Company:
     """The company if `user` may see it (404 otherwise); PermissionDenied if `for_write` and read-only."""
-    return _get_for_user(Company, user=user, pk=pk, for_write=for_write, trashed=trashed)
+    return get_visible(Company.objects.all(), user=user, pk=pk, for_write=for_write, trashed=trashed)
 
 
 def contact_get_for_user(
     *, user: User, pk: object, for_write: bool = False, trashed: bool = False
 ) -> Contact:
-    return _get_for_user(Contact, user=user, pk=pk, for_write=for_write, trashed=trashed)
+    return get_visible(Contact.objects.all(), user=user, pk=pk, for_write=for_write, trashed=trashed)
 
 
-CARD_PREFETCH = ["phones", "emails", "tags", "shared_with"]
+CARD_PREFETCH = ("phones", "emails", "tags", "shared_with")
 
 
 def company_card(*, user: User, pk: object) -> Company:
     """A company with everything its card shows, in a constant number of queries."""
-    related = (["owner", "industry", "category", "channel"], CARD_PREFETCH)
-    return _get_for_user(Company, user=user, pk=pk, for_write=False, trashed=False, related=related)
+    related = Company.objects.select_related("owner", "industry", "category", "channel")
+    return get_visible(related.prefetch_related(*CARD_PREFETCH), user=user, pk=pk)
 
 
 def company_contacts(*, user: User, company: Company, limit: int = 100) -> list[Contact]:
     """The company's contact people the user may see, by name, as its card lists them: their role and
     first phone and email (`phone_list`, `email_list`)."""
-    queryset = contact_list(actor=user, filters=ListFilters(company=company.pk)).select_related(None)
-    return list(
-        with_point_lists(queryset.select_related("role")).order_by("last_name", "first_name", "id")[:limit]
-    )
+    queryset = contact_list(actor=user, filters=ListFilters(company=company.pk))
+    queryset = with_point_lists(queryset.select_related(None).select_related("role"))
+    return list(queryset.order_by("last_name", "first_name", "id")[:limit])
 
 
 def contact_card(*, user: User, pk: object) -> Contact:
-    related = (["owner", "company", "company__category", "role", "channel"], CARD_PREFETCH)
-    return _get_for_user(Contact, user=user, pk=pk, for_write=False, trashed=False, related=related)
+    related = Contact.objects.select_related("owner", "company", "company__category", "role", "channel")
+    return get_visible(related.prefetch_related(*CARD_PREFETCH), user=user, pk=pk)
 
 
 def visible_company_or_none(*, user: User, company: Company | None) -> Company | None:

@@ -8,13 +8,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
 from tandem.accounts.models import User
-from tandem.accounts.visibility import can, scope_q
+from tandem.accounts.visibility import get_visible, scope_q
 from tandem.contacts.models import Contact
-from tandem.core.errors import PermissionDenied
 from tandem.deals.models import Deal, DealContact, DealLine, Pipeline, Stage
 
 DEAL_SORTS = {
@@ -108,31 +106,19 @@ def stuck_q(now: datetime.datetime | None = None) -> Q:
 
 def deal_get_for_user(*, user: User, pk: object, for_write: bool = False, trashed: bool = False) -> Deal:
     """The deal if `user` may see it (404 otherwise); PermissionDenied if `for_write` and read-only."""
-    try:
-        deal = Deal.objects.filter(scope_q(user, Deal, "view")).get(pk=int(str(pk)))
-    except (Deal.DoesNotExist, ValueError, TypeError) as error:
-        raise Http404 from error
-    if deal.is_deleted and not trashed:
-        raise Http404
-    if for_write and not can(user, "change", deal):
-        raise PermissionDenied("read only")
-    return deal
+    return get_visible(Deal.objects.all(), user=user, pk=pk, for_write=for_write, trashed=trashed)
 
 
 def deal_card(*, user: User, pk: object) -> Deal:
     """A deal with everything its card shows, in a constant number of queries."""
-    deal = deal_get_for_user(user=user, pk=pk)
-    return (
-        Deal.objects.select_related(
-            "owner", "company", "stage", "pipeline", "currency", "channel", "lost_reason"
-        )
-        .prefetch_related(
-            Prefetch("lines", queryset=DealLine.objects.select_related("product")),
-            Prefetch("deal_contacts", queryset=DealContact.objects.select_related("contact")),
-            Prefetch("stage_changes", queryset=_stage_history()),
-        )
-        .get(pk=deal.pk)
+    related = Deal.objects.select_related(
+        "owner", "company", "stage", "pipeline", "currency", "channel", "lost_reason"
+    ).prefetch_related(
+        Prefetch("lines", queryset=DealLine.objects.select_related("product")),
+        Prefetch("deal_contacts", queryset=DealContact.objects.select_related("contact")),
+        Prefetch("stage_changes", queryset=_stage_history()),
     )
+    return get_visible(related, user=user, pk=pk)
 
 
 def _stage_history() -> QuerySet:
