@@ -180,6 +180,8 @@ TANDEM_MAX_IMPORT_BYTES = env.int("TANDEM_MAX_IMPORT_BYTES", 500 * 1024 * 1024, 
 TANDEM_IMPORT_BATCH_ROWS = env.int("TANDEM_IMPORT_BATCH_ROWS", 1000, minimum=1)
 # From this many rows an import reads and cleans the file in a second process, beside the writer.
 TANDEM_IMPORT_PARALLEL_ROWS = env.int("TANDEM_IMPORT_PARALLEL_ROWS", 20_000, minimum=0)
+# From this many rows an import writes each batch in a process of its own while it plans the next one.
+TANDEM_IMPORT_WRITER_ROWS = env.int("TANDEM_IMPORT_WRITER_ROWS", 20_000, minimum=0)
 # An import (or undo) whose worker has not reported for this long is taken as dead: continued by the
 # periodic job, or by the person with "Continue" / "Undo".
 TANDEM_IMPORT_STALLED_SECONDS = env.int("TANDEM_IMPORT_STALLED_SECONDS", 180, minimum=1)

@@ -1,9 +1,9 @@
 """Plain multi-row INSERTs for the import's hot path.
 
 An import writes tens of thousands of rows a second; Django's bulk_create spends most of that time
-compiling SQL per value. Here the statement is built once per table and the driver runs it with
-`executemany`. Primary keys are taken first (a PostgreSQL sequence, or past SQLite's highest id while
-the import's transaction holds the database's write lock), so new rows can be linked before they exist.
+compiling SQL per value. Here the statement is built once per table, recorded into the batch's
+`Statements` with its rows, and run by the driver with `executemany` (COPY on PostgreSQL). Primary keys
+are taken first (`Ids`), so new rows can be linked before they exist.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
 from django.db.models.fields.json import JSONField
+
+from tandem.core.statements import Statements
 
 _TEMPLATES: dict[type[Model], tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]]]] = {}
 
@@ -61,25 +63,51 @@ def assign(obj: Model, name: str, value: Any) -> None:
         setattr(obj, name, value)
 
 
-def allocate_ids(model: type[Model], count: int) -> list[int]:
-    """`count` fresh primary keys for `model`; call inside the transaction that inserts them."""
-    if count == 0:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
+class Ids:
+    """Primary keys for an import's new rows, taken before the rows are written (so they can be linked).
+
+    PostgreSQL takes them from the table's sequence. SQLite has none: a short write transaction reserves
+    a block past the table's highest id and its `sqlite_sequence` entry, which every later INSERT (ours
+    or anyone's) then goes past. `ahead` reserves that many more at a time, so that a planner running
+    ahead of its writer process seldom waits for the writer's lock (unused ids are a gap, as a
+    sequence's are)."""
+
+    def __init__(self, *, ahead: int = 0) -> None:
+        self.ahead = ahead
+        self.free: dict[type[Model], list[int]] = {}
+
+    def take(self, model: type[Model], count: int) -> list[int]:
+        if count == 0:
+            return []
+        table = model._meta.db_table
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-            )
-            return [row[0] for row in cursor.fetchall()]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, count],
+                )
+                return [row[0] for row in cursor.fetchall()]
+        free = self.free.setdefault(model, [])
+        if len(free) < count:
+            free[:] = self._reserve(table, count + self.ahead)
+        taken, free[:] = free[:count], free[count:]
+        return taken
+
+    @staticmethod
+    def _reserve(table: str, count: int) -> list[int]:
         quoted = connection.ops.quote_name(table)
-        cursor.execute(
-            f"SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM {quoted} "  # noqa: S608 - a model's own table
-            "UNION ALL SELECT seq FROM sqlite_sequence WHERE name = %s)",
-            [table],
-        )
-        start = (cursor.fetchone()[0] or 0) + 1
-    return list(range(start, start + count))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT MAX(n) FROM (SELECT MAX(id) AS n FROM {quoted} "  # noqa: S608 - a model's own table
+                "UNION ALL SELECT seq FROM sqlite_sequence WHERE name = %s)",
+                [table],
+            )
+            start = (cursor.fetchone()[0] or 0) + 1
+            last = start + count - 1
+            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [last, table])
+            if cursor.rowcount == 0:
+                cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last])
+        return list(range(start, last + 1))
 
 
 def _adapter(field: Field) -> Callable[[Any], Any] | None:
@@ -94,19 +122,12 @@ def _adapter(field: Field) -> Callable[[Any], Any] | None:
     return None
 
 
-def copy_rows(target: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """PostgreSQL: stream rows with COPY (one round trip; JSON columns are parsed from their text)."""
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def json_text(value: Any) -> str | None:
     """A JSON column's value as text (the INSERT casts it on PostgreSQL)."""
     return None if value is None else json.dumps(value, cls=DjangoJSONEncoder)
 
 
-def insert_models(model: type[Model], objects: Sequence[Model]) -> None:
+def insert_models(model: type[Model], objects: Sequence[Model], into: Statements) -> None:
     """INSERT model instances (primary keys already set) with every concrete column."""
     if not objects:
         return
@@ -128,10 +149,12 @@ def insert_models(model: type[Model], objects: Sequence[Model]) -> None:
                 row[index] = adapt(value)
                 last[index] = (value, row[index])
         rows.append(tuple(row))
-    insert_rows(model, [field.column for field in fields], rows)
+    insert_rows(model, [field.column for field in fields], rows, into)
 
 
-def update_models(model: type[Model], objects: Sequence[Model], names: Sequence[str]) -> None:
+def update_models(
+    model: type[Model], objects: Sequence[Model], names: Sequence[str], into: Statements
+) -> None:
     """UPDATE the named fields of model instances, one statement run for all of them (Django's
     bulk_update builds a CASE expression per object and field, slower than the update itself)."""
     if not objects:
@@ -148,28 +171,20 @@ def update_models(model: type[Model], objects: Sequence[Model], names: Sequence[
         rows.append((*row, obj.pk))
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE id = %s",  # noqa: S608
-            rows,
-        )
+    into.executemany(f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE id = %s", rows)  # noqa: S608
 
 
-def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple[Any, ...]]) -> None:
+def insert_rows(
+    model: type[Model], columns: list[str], rows: Sequence[tuple[Any, ...]], into: Statements
+) -> None:
     """INSERT ready values (already adapted; JSON as text) into `model`'s table: COPY on PostgreSQL."""
-    if not rows:
-        return
     quote = connection.ops.quote_name
-    names = ", ".join(quote(column) for column in columns)
+    table, names = quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
     if connection.vendor == "postgresql":
-        copy_rows(f"{quote(model._meta.db_table)} ({names})", rows)
+        into.copy(f"COPY {table} ({names}) FROM STDIN", rows)
         return
     marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})",  # noqa: S608
-            rows,
-        )
+    into.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def commit_without_waiting() -> None:

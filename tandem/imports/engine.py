@@ -2,8 +2,10 @@
 
 Each batch is one transaction holding its records, their phones/emails/tags, their history rows,
 its undo log, its rejected rows and the job's progress (`last_row`): a worker killed mid-batch
-leaves nothing of that batch, and the next run continues after `last_row`. A dry run plans the
-same way and writes nothing but its report, so it costs no more than the import.
+leaves nothing of that batch, and the next run continues after `last_row`. A batch is planned into
+`Statements` and handed to a sink (`imports.sink`), which for big files writes it in another process
+while the next batch is planned. A dry run plans the same way and writes nothing but its report, so
+it costs no more than the import.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,8 +26,10 @@ from tandem.accounts.visibility import scope_q
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.core.idsets import one_of
 from tandem.core.phones import ParsedPhone
+from tandem.core.statements import Statements
 from tandem.imports import reader
-from tandem.imports.bulk import assign, blank, commit_without_waiting
+from tandem.imports.bulk import Ids, assign, blank, insert_rows, json_text, update_models
+from tandem.imports.inflight import InFlight
 from tandem.imports.matching import (
     EMAIL_NAME_SCORE,
     PHONE_NAME_SCORE,
@@ -40,6 +43,7 @@ from tandem.imports.pipeline import read_batches
 from tandem.imports.planned import Planned, empty, remember_before
 from tandem.imports.references import References
 from tandem.imports.rows import Issue, RowData
+from tandem.imports.sink import HereSink, Sink, WriterProcess
 from tandem.imports.writer import BatchWrite, write_batch
 
 
@@ -86,6 +90,8 @@ class ImportRun:
         self.may_change: dict[type[Model], set[int]] = {Company: set(), Contact: set()}
         self.known: dict[tuple[type[Model], int], tuple[set[str], set[str], set[int]]] = {}
         self.seen: set[tuple[type[Model], int]] = set()  # existing records rows of earlier batches named
+        self.in_flight = InFlight()
+        self.ids = Ids(ahead=4 * batch_rows() if self.writes_apart() else 0)
 
     # --- the loop ----------------------------------------------------------------------------------
 
@@ -94,18 +100,28 @@ class ImportRun:
         arguments = (self.info.headers, self.job.mapping, self.job.region)
         return read_batches(self.path, self.info, arguments, after=after, size=batch_rows())
 
+    def writes_apart(self) -> bool:
+        """Big files are written by a writer process while the next batch is planned."""
+        return not self.dry_run and self.info.estimated_rows >= settings.TANDEM_IMPORT_WRITER_ROWS
+
+    def make_sink(self) -> Sink:
+        return WriterProcess() if self.writes_apart() else HereSink()
+
     def run(self) -> None:
-        for chunk in self.batches():
-            with transaction.atomic():
-                commit_without_waiting()
-                self.batch(chunk)
-                self._save_progress(chunk[-1].row, len(chunk))
-            self.after_batch()
+        sink = self.make_sink()
+        try:
+            for chunk in self.batches():
+                sink.write(self.batch(chunk))
+                self.after_batch()
+            sink.finish()
+        except BaseException:
+            sink.close()
+            raise
 
     def after_batch(self) -> None:
         """Hook for callers that report progress (the CLI)."""
 
-    def _save_progress(self, last_row: int, rows: int) -> None:
+    def _save_progress(self, last_row: int, rows: int, into: Statements) -> None:
         job = self.job
         job.rows_done += rows
         job.batches += 1
@@ -120,11 +136,12 @@ class ImportRun:
             job.last_row = last_row
             job.counts = dict(self.counts)
             fields += ["last_row", "counts"]
-        job.save(update_fields=fields)
+        update_models(ImportJob, [job], fields, into)
 
     # --- one batch ---------------------------------------------------------------------------------
 
-    def batch(self, chunk: list[RowData]) -> None:
+    def batch(self, chunk: list[RowData]) -> Statements:
+        """Plan a batch: the statements that write it, with its issues and the job's progress."""
         issues: list[ImportIssue] = []
         rows: list[RowData] = []
         for data in chunk:
@@ -136,6 +153,7 @@ class ImportRun:
             self.refs.resolve(data)
             rows.append(data)
         found = find_in_database(self.actor, rows)
+        self.in_flight.overlay(found)
         self._load_changeable(found)
         self._load_known()
         self.local: dict[str, Planned] = {}
@@ -161,9 +179,22 @@ class ImportRun:
             self.counts["companies_created" if planned.is_company else "contacts_created"] += 1
         for planned in updated:
             self.counts["companies_updated" if planned.is_company else "contacts_updated"] += 1
+        statements = Statements()
         if not self.dry_run:
-            self.write()
-        ImportIssue.objects.bulk_create(issues)
+            touched = self.new + [p for p in self.planned.values() if p.has_changes]
+            self.write(statements)
+            self.in_flight.replace(touched)
+        self._write_issues(issues, statements)
+        self._save_progress(chunk[-1].row, len(chunk), statements)
+        return statements
+
+    def _write_issues(self, issues: list[ImportIssue], into: Statements) -> None:
+        columns = ["job_id", "dry_run", "row", "column", "value", "code", "message", "rejected", "cells"]
+        rows = [
+            (i.job_id, i.dry_run, i.row, i.column, i.value, i.code, i.message, i.rejected, json_text(i.cells))
+            for i in issues
+        ]
+        insert_rows(ImportIssue, columns, rows, into)
 
     def _issue(self, issue: Issue, *, rejected: bool = False, cells: list[str] | None = None) -> ImportIssue:
         return ImportIssue(
@@ -319,7 +350,7 @@ class ImportRun:
         model = type(obj)
         planned = self.planned.get((model, obj.pk))
         if planned is None:
-            known = self.known.get((model, obj.pk))
+            known = self.in_flight.known((model, obj.pk)) or self.known.get((model, obj.pk))
             planned = Planned(obj=obj, new=False, ours=ours)
             if known is not None:
                 planned.known_phones, planned.known_emails, planned.known_tags = known
@@ -487,6 +518,8 @@ class ImportRun:
 
     # --- writing a batch ---------------------------------------------------------------------------
 
-    def write(self) -> None:
-        batch = BatchWrite(self.job, self.actor, self.types, self.new, list(self.planned.values()), self.ours)
-        write_batch(batch)
+    def write(self, into: Statements) -> None:
+        planned = list(self.planned.values())
+        write_batch(
+            BatchWrite(self.job, self.actor, self.types, self.new, planned, self.ours, self.ids, into)
+        )

@@ -9,6 +9,7 @@ in-process: a child costs a second to start.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pickle
@@ -16,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.utils import translation
@@ -55,15 +57,7 @@ def _from_child(
 ) -> Iterator[list[RowData]]:
     """Batches from `python -m tandem.imports.pipeline`, pickled through its stdout (a pipe: when this
     process falls behind, the child waits; when this process dies, the child's next write fails)."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tandem.imports.pipeline"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tandem.settings"),
-        },
-    )
+    child = start_child("tandem.imports.pipeline")
     assert child.stdin is not None and child.stdout is not None
     try:
         pickle.dump((str(path), info, reader_args, after, size, translation.get_language()), child.stdin)
@@ -82,19 +76,45 @@ def _from_child(
                     remember_search_tokens(phone)
             yield item
     finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait(timeout=10)
-        child.stdout.close()
+        stop_child(child)
 
 
-def main() -> None:
-    """The child: set Django up like the parent, read and clean, and write batch after batch."""
-    output = os.fdopen(os.dup(1), "wb")  # the batches go here; anything printed goes to stderr
+def start_child(module: str) -> subprocess.Popen[bytes]:
+    """`python -m module` with this process's settings, talking pickles through its stdin and stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-m", module],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tandem.settings"),
+        },
+    )
+
+
+def stop_child(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.kill()
+    child.wait(timeout=10)
+    for stream in (child.stdin, child.stdout):
+        if stream is not None and not stream.closed:
+            with contextlib.suppress(BrokenPipeError):
+                stream.close()
+
+
+def child_setup() -> IO[bytes]:
+    """In a child: keep stdout for pickles (anything printed goes to stderr) and set Django up."""
+    output = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     import django
 
     django.setup()
+    return output
+
+
+def main() -> None:
+    """The child: set Django up like the parent, read and clean, and write batch after batch."""
+    output = child_setup()
     path, info, reader_args, after, size, language = pickle.load(sys.stdin.buffer)  # noqa: S301
     translation.activate(language or settings.LANGUAGE_CODE)
     try:

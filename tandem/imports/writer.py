@@ -1,5 +1,5 @@
 """Writing an import batch: new rows with plain INSERTs (COPY on PostgreSQL), changes, history, undo log
-and search text — in the batch's transaction, opened by the caller."""
+and search text — recorded as the batch's statements, which run in one transaction (`imports.sink`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from tandem.accounts.models import User
 from tandem.contacts.models import Company, Contact, Email, Phone
 from tandem.contacts.normalize import company_name_key
 from tandem.contacts.search import company_text, contact_text
+from tandem.core.statements import Statements
 from tandem.history.models import Event
-from tandem.imports.bulk import allocate_ids, assign, insert_models, insert_rows, json_text, update_models
+from tandem.imports.bulk import Ids, assign, insert_models, insert_rows, json_text, update_models
 from tandem.imports.models import ImportChange, ImportJob
 from tandem.imports.planned import MODEL_KIND, Planned, display, plain, remember_before
 from tandem.search.backends import Kind, index_many
@@ -30,25 +31,28 @@ class BatchWrite:
     new: list[Planned]  # records this batch creates
     planned: list[Planned]  # existing records rows of this batch named
     ours: dict[type[Model], set[int]]  # records this import created: new ones are added here
+    ids: Ids
+    into: Statements
 
 
 def write_batch(batch: BatchWrite) -> None:
-    """Write what a batch planned: new records, changes, phones, emails, tags, history, undo log, index."""
+    """Record what a batch planned: new records, changes, phones, emails, tags, history, undo log, index."""
     now = timezone.now()
+    into = batch.into
     new_companies = [p.obj for p in batch.new if isinstance(p.obj, Company)]
     new_contacts = [p for p in batch.new if isinstance(p.obj, Contact)]
-    for company, pk in zip(new_companies, allocate_ids(Company, len(new_companies)), strict=True):
+    for company, pk in zip(new_companies, batch.ids.take(Company, len(new_companies)), strict=True):
         company.pk = pk
         company.name_key = company_name_key(company.name)
         company.created_at = company.updated_at = now
-    insert_models(Company, new_companies)
-    for planned, pk in zip(new_contacts, allocate_ids(Contact, len(new_contacts)), strict=True):
+    insert_models(Company, new_companies, into)
+    for planned, pk in zip(new_contacts, batch.ids.take(Contact, len(new_contacts)), strict=True):
         contact = planned.obj
         contact.pk = pk
         if planned.company is not None:
             assign(contact, "company", planned.company.obj)
         contact.created_at = contact.updated_at = now
-    insert_models(Contact, [p.obj for p in new_contacts])
+    insert_models(Contact, [p.obj for p in new_contacts], into)
     changed = [p for p in batch.planned if p.has_changes]
     for model in (Company, Contact):
         rows = [p for p in changed if isinstance(p.obj, model) and p.changed]
@@ -57,17 +61,17 @@ def write_batch(batch: BatchWrite) -> None:
             planned.obj.updated_at = now
         if rows:
             names = sorted({name for p in rows for name in p.changed} | {"updated_at"})
-            update_models(model, [p.obj for p in rows], names)
+            update_models(model, [p.obj for p in rows], names, into)
     touched = batch.new + changed
-    _write_points(touched)
+    _write_points(touched, into)
     _write_history(batch, touched, now)
     _write_undo_log(batch, touched)
-    _reindex(touched)
+    _reindex(touched, into)
     for planned in batch.new:
         batch.ours[type(planned.obj)].add(planned.obj.pk)
 
 
-def _write_points(touched: list[Planned]) -> None:
+def _write_points(touched: list[Planned], into: Statements) -> None:
     phones: dict[str, list[tuple[Any, ...]]] = {"company": [], "contact": []}
     emails: dict[str, list[tuple[Any, ...]]] = {"company": [], "contact": []}
     tags: dict[str, list[tuple[int, int]]] = {"company": [], "contact": []}
@@ -84,9 +88,9 @@ def _write_points(touched: list[Planned]) -> None:
         tags[key] += [(pk, tag.pk) for tag in planned.tags]
     for key, model in (("company", Company), ("contact", Contact)):
         owner = f"{key}_id"
-        insert_rows(Phone, ["label", "position", owner, "e164", "extension", "raw"], phones[key])
-        insert_rows(Email, ["label", "position", owner, "address"], emails[key])
-        insert_rows(model.tags.through, [owner, "tag_id"], tags[key])  # type: ignore[attr-defined]
+        insert_rows(Phone, ["label", "position", owner, "e164", "extension", "raw"], phones[key], into)
+        insert_rows(Email, ["label", "position", owner, "address"], emails[key], into)
+        insert_rows(model.tags.through, [owner, "tag_id"], tags[key], into)  # type: ignore[attr-defined]
 
 
 def _write_history(batch: BatchWrite, touched: list[Planned], now: Any) -> None:
@@ -132,7 +136,7 @@ def _write_history(batch: BatchWrite, touched: list[Planned], now: Any) -> None:
             )
         )
     columns = ["occurred_at", "actor_id", "action", "target_type_id", "target_id", "target_label"]
-    insert_rows(Event, [*columns, "parent_type_id", "parent_id", "changes"], rows)
+    insert_rows(Event, [*columns, "parent_type_id", "parent_id", "changes"], rows, batch.into)
 
 
 def _write_undo_log(batch: BatchWrite, touched: list[Planned]) -> None:
@@ -157,10 +161,10 @@ def _write_undo_log(batch: BatchWrite, touched: list[Planned]) -> None:
             (batch.job.pk, number, kind, planned.obj.pk, False, json_text(planned.before), json_text(after))
         )
     columns = ["job_id", "batch", "kind", "object_id", "created", "before", "after"]
-    insert_rows(ImportChange, columns, rows)
+    insert_rows(ImportChange, columns, rows, batch.into)
 
 
-def _reindex(touched: list[Planned]) -> None:
+def _reindex(touched: list[Planned], into: Statements) -> None:
     documents: dict[tuple[Kind, bool], list[tuple[int, str]]] = {}
     for planned in touched:
         obj = planned.obj
@@ -172,4 +176,4 @@ def _reindex(touched: list[Planned]) -> None:
             key, text = Kind.CONTACT, contact_text(obj, company_name, phones, emails)
         documents.setdefault((key, planned.new), []).append((obj.pk, text))
     for (kind, new), rows in documents.items():
-        index_many(kind, rows, new=new)
+        index_many(kind, rows, new=new, into=into)

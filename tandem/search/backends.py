@@ -18,6 +18,7 @@ from django.db.models.expressions import RawSQL
 
 from tandem.core.idsets import pk_in, read_ids
 from tandem.core.pagination import filter_nodes
+from tandem.core.statements import Statements
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 KIND_BITS = 4
@@ -43,28 +44,31 @@ def _is_sqlite() -> bool:
     return connection.vendor == "sqlite"
 
 
-def index_many(kind: Kind, documents: list[tuple[int, str]], *, new: bool = False) -> None:
-    """Insert or replace the searchable text of many records of one kind (`new`: none is indexed yet)."""
+def index_many(
+    kind: Kind, documents: list[tuple[int, str]], *, new: bool = False, into: Statements | None = None
+) -> None:
+    """Insert or replace the searchable text of many records of one kind (`new`: none is indexed yet);
+    `into`: record the statements there instead of running them now."""
     if not documents:
         return
+    statements = into if into is not None else Statements()
     # A record named twice keeps its last text (one statement cannot write a row twice).
     rows = list({_doc_id(kind, object_id): fold(text) for object_id, text in documents}.items())
-    with connection.cursor() as cursor:
-        if _is_sqlite():
-            if not new:
-                cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(row[0],) for row in rows])
-            cursor.executemany("INSERT INTO search_fts(rowid, body) VALUES (%s, %s)", rows)
-        elif new:
-            with cursor.cursor.copy("COPY search_document (id, body) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            # One statement for the whole list (an import reindexes thousands of updated records).
-            cursor.execute(
-                "INSERT INTO search_document(id, body) SELECT * FROM unnest(%s::bigint[], %s::text[]) "
-                "ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
-                [[row[0] for row in rows], [row[1] for row in rows]],
-            )
+    if _is_sqlite():
+        if not new:
+            statements.executemany("DELETE FROM search_fts WHERE rowid = %s", [(row[0],) for row in rows])
+        statements.executemany("INSERT INTO search_fts(rowid, body) VALUES (%s, %s)", rows)
+    elif new:
+        statements.copy("COPY search_document (id, body) FROM STDIN", rows)
+    else:
+        # One statement for the whole list (an import reindexes thousands of updated records).
+        statements.execute(
+            "INSERT INTO search_document(id, body) SELECT * FROM unnest(%s::bigint[], %s::text[]) "
+            "ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
+            [[row[0] for row in rows], [row[1] for row in rows]],
+        )
+    if into is None:
+        statements.run()
 
 
 def index_one(kind: Kind, object_id: int, text: str) -> None:

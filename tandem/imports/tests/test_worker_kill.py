@@ -46,6 +46,7 @@ class Instance:
             "TANDEM_DATA_DIR": str(directory / "data"),
             "TANDEM_IMPORT_BATCH_ROWS": str(BATCH),
             "TANDEM_IMPORT_PARALLEL_ROWS": "0",  # the file is read by a second process, as big files are
+            "TANDEM_IMPORT_WRITER_ROWS": "0",  # and written by a third
             "TANDEM_IMPORT_STALLED_SECONDS": "1",
             "TANDEM_SCHEDULER": "0",
             "PYTHONUNBUFFERED": "1",

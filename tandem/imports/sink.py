@@ -1,0 +1,126 @@
+"""Where an import's planned batches are written: here, or in a writer process of their own.
+
+A batch arrives as `Statements` (its records, links, history, undo log, issues and the job's progress)
+and is written in one transaction. For big files a writer process does it with its own connection
+while this process plans the next batch, so that planning (Python) and writing (the database) use
+both cores. At most one batch is in flight: `write` first waits for the one before to be committed, so
+the planner only ever has to know what a single unconfirmed batch holds (`engine.InFlight`). A batch
+the writer fails to write raises here, before anything after it is sent; the job's progress in the
+database stays at the last batch committed, where a resumed import continues.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from typing import Protocol
+
+from django.db import connection, transaction
+
+from tandem.core.statements import Statements
+from tandem.imports.bulk import commit_without_waiting
+from tandem.imports.pipeline import child_setup, start_child, stop_child
+
+
+class WriterFailed(RuntimeError):
+    """The writer process could not write a batch (its message says why)."""
+
+
+class Sink(Protocol):
+    def write(self, statements: Statements) -> None: ...
+
+    def finish(self) -> None:
+        """Wait until everything written is committed."""
+
+    def close(self) -> None:
+        """Stop at once (after an error): an unconfirmed batch may or may not be committed."""
+
+
+def write_now(statements: Statements) -> None:
+    with transaction.atomic():
+        commit_without_waiting()
+        statements.run()
+
+
+class HereSink:
+    """Each batch written in this process before the next one is planned."""
+
+    def write(self, statements: Statements) -> None:
+        write_now(statements)
+
+    def finish(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class WriterProcess:
+    """Each batch written by `python -m tandem.imports.sink`, one batch behind the planner."""
+
+    def __init__(self) -> None:
+        self.child = start_child("tandem.imports.sink")
+        self.pending = False
+        self._send(connection.settings_dict["NAME"])  # the planner's database (a test's, say)
+
+    def write(self, statements: Statements) -> None:
+        self._confirm()
+        self._send(statements.items)
+        self.pending = True
+
+    def finish(self) -> None:
+        self._confirm()
+        assert self.child.stdin is not None
+        self.child.stdin.close()
+        self.child.wait(timeout=60)
+
+    def close(self) -> None:
+        stop_child(self.child)
+
+    def _send(self, item: object) -> None:
+        assert self.child.stdin is not None
+        try:
+            pickle.dump(item, self.child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.child.stdin.flush()
+        except BrokenPipeError:
+            self._confirm()  # the writer has gone: say why
+            raise WriterFailed("the batch writer stopped") from None
+
+    def _confirm(self) -> None:
+        if not self.pending:
+            return
+        assert self.child.stdout is not None
+        try:
+            reply = pickle.load(self.child.stdout)  # noqa: S301 - our own child process
+        except EOFError:
+            raise WriterFailed("the batch writer stopped without a word") from None
+        self.pending = False
+        if reply is not True:
+            raise WriterFailed(str(reply))
+
+
+def main() -> None:
+    """The writer: batch after batch from stdin, each in one transaction, confirmed on stdout."""
+    output = child_setup()
+    source = sys.stdin.buffer
+    connection.close()
+    connection.settings_dict["NAME"] = pickle.load(source)  # noqa: S301
+    while True:
+        try:
+            items = pickle.load(source)  # noqa: S301
+        except EOFError:
+            return  # the planner is done (or gone: the batch before was the last)
+        statements = Statements()
+        statements.items = items
+        try:
+            write_now(statements)
+        except Exception as error:  # reported to the planner, which fails the import
+            pickle.dump(f"{type(error).__name__}: {error}", output)
+            output.flush()
+            return
+        pickle.dump(True, output)
+        output.flush()
+
+
+if __name__ == "__main__":
+    main()
