@@ -90,7 +90,7 @@ class ImportRun:
         self.may_change: dict[type[Model], set[int]] = {Company: set(), Contact: set()}
         self.known: dict[tuple[type[Model], int], tuple[set[str], set[str], set[int]]] = {}
         self.seen: set[tuple[type[Model], int]] = set()  # existing records rows of earlier batches named
-        self.in_flight = InFlight()
+        self.in_flight = InFlight(depth=0)
         self.ids = Ids(ahead=4 * batch_rows() if self.writes_apart() else 0)
 
     # --- the loop ----------------------------------------------------------------------------------
@@ -109,6 +109,7 @@ class ImportRun:
 
     def run(self) -> None:
         sink = self.make_sink()
+        self.in_flight = InFlight(sink.depth)
         try:
             for chunk in self.batches():
                 sink.write(self.batch(chunk))
@@ -153,7 +154,7 @@ class ImportRun:
             self.refs.resolve(data)
             rows.append(data)
         found = find_in_database(self.actor, rows)
-        self.in_flight.overlay(found)
+        self.in_flight.overlay(found, rows)
         self._load_changeable(found)
         self._load_known()
         self.local: dict[str, Planned] = {}
@@ -183,7 +184,7 @@ class ImportRun:
         if not self.dry_run:
             touched = self.new + [p for p in self.planned.values() if p.has_changes]
             self.write(statements)
-            self.in_flight.replace(touched)
+            self.in_flight.push(touched)
         self._write_issues(issues, statements)
         self._save_progress(chunk[-1].row, len(chunk), statements)
         return statements

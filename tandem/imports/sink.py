@@ -3,8 +3,8 @@
 A batch arrives as `Statements` (its records, links, history, undo log, issues and the job's progress)
 and is written in one transaction. For big files a writer process does it with its own connection
 while this process plans the next batch, so that planning (Python) and writing (the database) use
-both cores. At most one batch is in flight: `write` first waits for the one before to be committed, so
-the planner only ever has to know what a single unconfirmed batch holds (`engine.InFlight`). A batch
+both cores. At most `depth` batches are in flight: `write` first waits for the oldest to be committed, so the
+planner knows what the unconfirmed batches hold from memory (`imports.inflight`). A batch
 the writer fails to write raises here, before anything after it is sent; the job's progress in the
 database stays at the last batch committed, where a resumed import continues.
 """
@@ -27,6 +27,8 @@ class WriterFailed(RuntimeError):
 
 
 class Sink(Protocol):
+    depth: int  # how many batches handed over may still be unwritten while the next one is planned
+
     def write(self, statements: Statements) -> None: ...
 
     def finish(self) -> None:
@@ -45,6 +47,8 @@ def write_now(statements: Statements) -> None:
 class HereSink:
     """Each batch written in this process before the next one is planned."""
 
+    depth = 0
+
     def write(self, statements: Statements) -> None:
         write_now(statements)
 
@@ -56,20 +60,25 @@ class HereSink:
 
 
 class WriterProcess:
-    """Each batch written by `python -m tandem.imports.sink`, one batch behind the planner."""
+    """Each batch written by `python -m tandem.imports.sink`, one batch behind the planner (two behind
+    measured no faster on PostgreSQL and slower on SQLite: the three processes share two cores)."""
+
+    depth = 1
 
     def __init__(self) -> None:
         self.child = start_child("tandem.imports.sink")
-        self.pending = False
+        self.pending = 0
         self._send(connection.settings_dict["NAME"])  # the planner's database (a test's, say)
 
     def write(self, statements: Statements) -> None:
-        self._confirm()
+        while self.pending >= self.depth:
+            self._confirm()
         self._send(statements.items)
-        self.pending = True
+        self.pending += 1
 
     def finish(self) -> None:
-        self._confirm()
+        while self.pending:
+            self._confirm()
         assert self.child.stdin is not None
         self.child.stdin.close()
         self.child.wait(timeout=60)
@@ -83,18 +92,17 @@ class WriterProcess:
             pickle.dump(item, self.child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self.child.stdin.flush()
         except BrokenPipeError:
-            self._confirm()  # the writer has gone: say why
+            while self.pending:
+                self._confirm()  # the writer has gone: say why
             raise WriterFailed("the batch writer stopped") from None
 
     def _confirm(self) -> None:
-        if not self.pending:
-            return
         assert self.child.stdout is not None
         try:
             reply = pickle.load(self.child.stdout)  # noqa: S301 - our own child process
         except EOFError:
             raise WriterFailed("the batch writer stopped without a word") from None
-        self.pending = False
+        self.pending -= 1
         if reply is not True:
             raise WriterFailed(str(reply))
 

@@ -1,8 +1,8 @@
-"""Planning a batch while the one before is still being written (the writer process of big files).
+"""Planning a batch while the ones before are still being written (the writer process of big files).
 
-`OneBatchBehind` writes each batch only after the next one has been planned — the slowest the writer
-process can be — so the planner never finds the batch before in the database and must know it from
-memory (`engine.InFlight`). Every import must end exactly as when each batch is committed first.
+`BatchesBehind` writes each batch only after the next one or two have been planned — the slowest the
+writer process can be — so the planner never finds those batches in the database and must know them
+from memory (`imports.inflight`). Every import must end exactly as when each batch is committed first.
 """
 
 from __future__ import annotations
@@ -38,32 +38,41 @@ FILE = (
 )
 
 
-class OneBatchBehind:
-    def __init__(self) -> None:
-        self.pending: Statements | None = None
+class BatchesBehind:
+    """Writes a batch only when `depth` more have been planned after it."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.pending: list[Statements] = []
         self.planned_before_written = 0
 
     def write(self, statements: Statements) -> None:
-        if self.pending is not None:
+        self.pending.append(statements)
+        if len(self.pending) > self.depth:
             self.planned_before_written += 1
-            write_now(self.pending)
-        self.pending = statements
+            write_now(self.pending.pop(0))
 
     def finish(self) -> None:
-        if self.pending is not None:
-            write_now(self.pending)
-            self.pending = None
+        while self.pending:
+            write_now(self.pending.pop(0))
 
     def close(self) -> None:
         pass
 
 
-class PlannedAhead(ImportRun):
-    sinks: list[OneBatchBehind] = []
+class OneBatchAhead(ImportRun):
+    sinks: list[BatchesBehind] = []
 
-    def make_sink(self) -> OneBatchBehind:  # type: ignore[override]
-        sink = OneBatchBehind()
-        PlannedAhead.sinks.append(sink)
+    def make_sink(self) -> BatchesBehind:  # type: ignore[override]
+        sink = BatchesBehind(1)
+        self.sinks.append(sink)
+        return sink
+
+
+class TwoBatchesAhead(OneBatchAhead):
+    def make_sink(self) -> BatchesBehind:  # type: ignore[override]
+        sink = BatchesBehind(2)
+        self.sinks.append(sink)
         return sink
 
 
@@ -79,7 +88,7 @@ def snapshot() -> dict:
     return {"contacts": contacts, "companies": companies}
 
 
-@pytest.mark.parametrize("run_class", [ImportRun, PlannedAhead])
+@pytest.mark.parametrize("run_class", [ImportRun, OneBatchAhead, TwoBatchesAhead])
 @pytest.mark.parametrize("policy", ["update", "overwrite"])
 def test_an_import_planned_ahead_of_its_writer_ends_as_one_written_batch_by_batch(
     admin, make_contact, settings, run_class, policy
@@ -89,14 +98,15 @@ def test_an_import_planned_ahead_of_its_writer_ends_as_one_written_batch_by_batc
     job = services.import_upload(actor=admin, stream=io.BytesIO(FILE.encode()), filename="a.csv")
     job = services.import_configure(actor=admin, job=job, region="BG", on_duplicate=policy)
     services.import_start(actor=admin, job=job, enqueue=False)
-    PlannedAhead.sinks.clear()
+    OneBatchAhead.sinks.clear()
 
     services.run_execute(job.pk, run_class=run_class)
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE, job.error
-    if run_class is PlannedAhead:
-        assert PlannedAhead.sinks[0].planned_before_written == 5
+    if run_class is not ImportRun:
+        sink = OneBatchAhead.sinks[0]
+        assert sink.planned_before_written == 6 - sink.depth
     assert snapshot() == {
         "contacts": {
             "Maria Ivanova": (None, ["+359888765432", "+359888765999"], ["maria@old.example"]),
