@@ -12,6 +12,9 @@ class Event(models.Model):
 
     `target` is the record changed; `parent` is the card it also shows on (a contact's company), so a
     company's timeline includes what happened to its people.
+
+    An append-only log: its references are kept by Django's `on_delete`, not by database constraints
+    (checking them was a third of the constraint checks of an import's batch, one per event and type).
     """
 
     class Action(models.TextChoices):
@@ -29,15 +32,28 @@ class Event(models.Model):
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     # The type columns are indexed by event_target_idx and event_parent_idx, which start with them.
-    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+", db_index=False)
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     target_id = models.BigIntegerField()
     target_label = models.CharField(max_length=300, blank=True)
     parent_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     parent_id = models.BigIntegerField(null=True, blank=True)
     changes = models.JSONField(default=list, blank=True)

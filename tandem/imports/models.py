@@ -107,7 +107,9 @@ class ImportJob(models.Model):
 class ImportIssue(models.Model):
     """A rejected row (with its original cells, for the rejected-rows file) or a warning on a kept row."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="issues", db_index=False)
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="issues", db_index=False, db_constraint=False
+    )
     dry_run = models.BooleanField(default=False)
     row = models.PositiveIntegerField()
     column = models.CharField(max_length=255, blank=True)
@@ -126,13 +128,18 @@ class ImportIssue(models.Model):
 
 
 class ImportChange(models.Model):
-    """The undo log: a record this import created, or one it changed with the values before."""
+    """The undo log: a record this import created, or one it changed with the values before.
+
+    Like the issues below, written by the thousand per batch: the job is kept by Django's `on_delete`
+    rather than a database constraint checked for every row."""
 
     class Kind(models.IntegerChoices):
         COMPANY = 1
         CONTACT = 2
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes", db_index=False)
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="changes", db_index=False, db_constraint=False
+    )
     batch = models.PositiveIntegerField()
     kind = models.PositiveSmallIntegerField(choices=Kind.choices)
     object_id = models.BigIntegerField()
