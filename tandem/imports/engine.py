@@ -39,7 +39,7 @@ from tandem.imports.matching import (
     name_score,
 )
 from tandem.imports.models import ImportChange, ImportIssue, ImportJob, OnDuplicate
-from tandem.imports.pipeline import read_batches
+from tandem.imports.pipeline import fewer_collections, read_batches
 from tandem.imports.planned import Planned, empty, remember_before
 from tandem.imports.references import References
 from tandem.imports.rows import Issue, RowData
@@ -111,9 +111,10 @@ class ImportRun:
         sink = self.make_sink()
         self.in_flight = InFlight(sink.depth)
         try:
-            for chunk in self.batches():
-                sink.write(self.batch(chunk))
-                self.after_batch()
+            with fewer_collections():
+                for chunk in self.batches():
+                    sink.write(self.batch(chunk))
+                    self.after_batch()
             sink.finish()
         except BaseException:
             sink.close()
