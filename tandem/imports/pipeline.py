@@ -10,10 +10,12 @@ in-process: a child costs a second to start.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import itertools
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -104,7 +106,12 @@ def stop_child(child: subprocess.Popen[bytes]) -> None:
 
 
 def child_setup() -> IO[bytes]:
-    """In a child: keep stdout for pickles (anything printed goes to stderr) and set Django up."""
+    """In a child: die with the parent, keep stdout for pickles (anything printed goes to stderr) and
+    set Django up."""
+    if sys.platform == "linux":
+        # PR_SET_PDEATHSIG: when the importing process is killed, so is this one at once — a writer
+        # must not finish a batch behind the back of the run that resumes the import.
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
     output = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     import django
