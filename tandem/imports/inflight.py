@@ -1,11 +1,10 @@
-"""The batch being written while the next one is planned, as the planner must see it.
+"""The batches being written while the next one is planned, as the planner must see them.
 
 With a writer process (`imports.sink`), batch N+1 is matched against the database while batch N may
 not be committed yet: its new records are missing there, and the records it changed still show their
 old values, phones and emails. The planner keeps batch N's records as it left them and lays them over
-what the database returned — dropping the database's copies of those records, adding the in-memory
-ones under their current keys — so that N+1 plans exactly as if N were committed. When N is committed
-(the in-process writer), the overlay changes nothing.
+what the database returned for N+1's keys — dropping the database's copies of those records, adding
+the in-memory ones under their current keys — so that N+1 plans exactly as if N were committed.
 """
 
 from __future__ import annotations

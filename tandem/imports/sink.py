@@ -80,8 +80,9 @@ class WriterProcess:
         while self.pending:
             self._confirm()
         assert self.child.stdin is not None
-        self.child.stdin.close()
+        self.child.stdin.close()  # the writer's cue to exit
         self.child.wait(timeout=60)
+        stop_child(self.child)
 
     def close(self) -> None:
         stop_child(self.child)

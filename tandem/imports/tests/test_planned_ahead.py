@@ -15,6 +15,7 @@ from django.db import connection
 from tandem.contacts.models import Company, Contact, Phone, Tag
 from tandem.core.statements import Statements
 from tandem.imports import services
+from tandem.imports.bulk import Ids
 from tandem.imports.engine import ImportRun
 from tandem.imports.models import ImportChange, ImportJob
 from tandem.imports.sink import WriterFailed, WriterProcess, write_now
@@ -162,3 +163,15 @@ def test_the_writer_process_commits_batch_after_batch_and_reports_the_one_it_can
         writer.close()
 
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["call", "fair", "web"]
+
+
+def test_ids_taken_ahead_are_never_given_to_records_saved_meanwhile(admin, make_contact):
+    ids = Ids(ahead=10)
+    first = ids.take(Contact, 2)
+    saved = make_contact(admin, "Saved", "Meanwhile")
+    second = ids.take(Contact, 3)
+
+    assert len({*first, *second, saved.pk}) == 6
+    if connection.vendor == "sqlite":  # a block of 12 reserved past sqlite_sequence at the first take
+        assert first + second == list(range(first[0], first[0] + 5))
+        assert saved.pk >= first[0] + 12
