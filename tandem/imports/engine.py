@@ -467,10 +467,17 @@ class ImportRun:
     def _merge_contact(self, planned: Planned, data: RowData, company: Planned | None, *, fill: bool) -> None:
         values = dict(data.contact)
         if company is not None:
-            if company.new:
-                if planned.new and planned.company is None:
+            if company.new:  # linked when the writer has its primary key
+                if planned.new:
+                    if planned.company is None:
+                        planned.company = company
+                elif planned.company is None and (planned.obj.company_id is None or not fill):  # type: ignore[union-attr]
+                    remember_before(planned)
                     planned.company = company
+                    planned.changed.add("company")
             else:
+                if not planned.new and not fill:
+                    planned.company = None  # overwritten by this row's company
                 values["company"] = company.obj
         self._merge(planned, values, data.contact_phones, data.contact_emails, data.tag_items, fill=fill)
 

@@ -43,18 +43,23 @@ def undo_run(job: ImportJob, actor: User | None) -> Counter[str]:
             return counts
         with transaction.atomic():
             changes = list(ImportChange.objects.filter(job=job, batch=batch))
-            _undo_batch(changes, actor, counts)
+            _undo_batch(job, changes, actor, counts)
             ImportChange.objects.filter(job=job, batch=batch).delete()
             job.heartbeat_at = timezone.now()
             job.save(update_fields=["heartbeat_at"])
 
 
-def _undo_batch(changes: list[ImportChange], actor: User | None, counts: Counter[str]) -> None:
+def _undo_batch(
+    job: ImportJob, changes: list[ImportChange], actor: User | None, counts: Counter[str]
+) -> None:
+    # Changed records first: a person the batch moved to a company it created leaves that company
+    # again, so that the company can go too (unless someone has moved them there since).
+    for change in changes:
+        if not change.created:
+            _restore(change, actor, counts)
     created = {kind: [c.object_id for c in changes if c.created and c.kind == kind] for kind in MODELS}
     kept_contacts = _linked_contacts(created[ImportChange.Kind.CONTACT])
-    kept_companies = _linked_companies(
-        created[ImportChange.Kind.COMPANY], set(created[ImportChange.Kind.CONTACT])
-    )
+    kept_companies = _linked_companies(job, created[ImportChange.Kind.COMPANY])
     kept = {ImportChange.Kind.CONTACT: kept_contacts, ImportChange.Kind.COMPANY: kept_companies}
     for kind in (ImportChange.Kind.CONTACT, ImportChange.Kind.COMPANY):
         model = MODELS[kind]
@@ -73,9 +78,6 @@ def _undo_batch(changes: list[ImportChange], actor: User | None, counts: Counter
                 _event(actor, Event.Action.DELETED, record, [])
                 remove_many(Kind.COMPANY if model is Company else Kind.CONTACT, [record.pk])
             counts["kept_in_trash"] += len(kept[kind])
-    for change in changes:
-        if not change.created:
-            _restore(change, actor, counts)
 
 
 def _linked_contacts(ids: list[int]) -> set[int]:
@@ -87,12 +89,15 @@ def _linked_contacts(ids: list[int]) -> set[int]:
     return linked
 
 
-def _linked_companies(ids: list[int], created_contacts: set[int]) -> set[int]:
+def _linked_companies(job: ImportJob, ids: list[int]) -> set[int]:
+    """Companies with work of someone else's: deals, activities, people this import did not create
+    (those of earlier batches included: they are undone next)."""
     if not ids:
         return set()
     linked = set(Deal.objects.filter(company_id__in=ids).values_list("company_id", flat=True))
     linked |= set(Activity.objects.filter(company_id__in=ids).values_list("company_id", flat=True))
-    others = Contact.objects.filter(company_id__in=ids).exclude(pk__in=created_contacts)
+    created = ImportChange.objects.filter(job=job, created=True, kind=ImportChange.Kind.CONTACT)
+    others = Contact.objects.filter(company_id__in=ids).exclude(pk__in=created.values("object_id"))
     linked |= set(others.values_list("company_id", flat=True))
     return {pk for pk in linked if pk is not None}
 

@@ -58,6 +58,8 @@ def write_batch(batch: BatchWrite) -> None:
         rows = [p for p in changed if isinstance(p.obj, model) and p.changed]
         for planned in rows:
             remember_before(planned)
+            if planned.company is not None:  # an existing contact joins a company this batch creates
+                assign(planned.obj, "company", planned.company.obj)
             planned.obj.updated_at = now
         if rows:
             names = sorted({name for p in rows for name in p.changed} | {"updated_at"})

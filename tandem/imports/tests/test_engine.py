@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
 from tandem.contacts.models import Company, Contact, Email, Phone, Tag
@@ -181,6 +182,45 @@ def test_a_tax_id_of_a_company_the_importer_cannot_see_rejects_the_row(
     assert issue.message == "A company with tax id 987654321 already exists, but you cannot see it."
     assert "Hidden" not in issue.message
     assert Company.objects.filter(owner=rep_a).count() == 0
+
+
+@pytest.mark.parametrize("policy", ["update", "overwrite"])
+def test_a_person_without_a_company_joins_the_new_company_their_row_names_and_undo_leaves_them(
+    admin, make_contact, run_import, policy
+):
+    maria = make_contact(admin, "Maria", "Ivanova", phones=["0888765432"])
+    before = dump()
+    content = (
+        "Company,Name,Phone,Email\n"
+        "Beta,Maria Ivanova,0888 765 432,\n"
+        "Beta,Maria Ivanova,,maria@beta.example\n"  # by name at Beta: the same person, not a second one
+    )
+
+    preview = run_import(admin, content.encode(), dry_run=True, on_duplicate=policy)
+    job = run_import(admin, content.encode(), on_duplicate=policy)
+
+    maria.refresh_from_db()
+    assert maria.company is not None and maria.company.name == "Beta"
+    assert emails_of(maria) == ["maria@beta.example"]
+    assert Contact.objects.count() == 1
+    assert (
+        job.counts
+        == preview.preview
+        == {
+            "rows": 2,
+            "companies_created": 1,
+            "contacts_updated": 1,
+            "rows_merged": 1,
+        }
+    )
+    contact_type = ContentType.objects.get_for_model(Contact)
+    change = Event.objects.get(
+        target_type=contact_type, target_id=maria.pk, action=Event.Action.IMPORTED
+    ).changes
+    assert {"field": "company", "old": None, "new": "Beta"} in change
+    services.import_undo(actor=admin, job=job, enqueue=False)
+    services.undo_execute(job.pk)
+    assert dump() == before
 
 
 def test_undo_restores_the_database_exactly(admin, make_contact, make_company, run_import):

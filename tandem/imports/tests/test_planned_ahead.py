@@ -32,7 +32,7 @@ FILE = (
     ",,Maria Ivanova,0888 765 999,\n"  # Maria by hers
     ",,Petar Stoyanov,0888 200 001,\n"
     ",,Petar Stoyanov,0888 200 001,petar@x.example\n"  # the same batch
-    "Delta,222222222,Petar Stoyanov,,petar@x.example\n"  # Petar by email, at a new company
+    "Delta,222222222,Petar Stoyanov,,petar@x.example\n"  # Petar by email joins a new company
     "Delta AD,222222222,Elena Georgieva,0888 300 001,\n"  # Delta by tax id, in the same batch
     "Delta,222222222,Elena Georgieva,0888 300 002,elena@delta.example\n"  # Delta and Elena again
     "Acme,,Elena Georgieva,,elena@delta.example\n"  # Elena by email: stays at Delta (or moves)
@@ -112,7 +112,7 @@ def test_an_import_planned_ahead_of_its_writer_ends_as_one_written_batch_by_batc
         "contacts": {
             "Maria Ivanova": (None, ["+359888765432", "+359888765999"], ["maria@old.example"]),
             "Ivan Petrov": ("Acme", ["+359888100001", "+359888100002"], ["ivan@acme.example"]),
-            "Petar Stoyanov": (None, ["+359888200001"], ["petar@x.example"]),
+            "Petar Stoyanov": ("Delta", ["+359888200001"], ["petar@x.example"]),
             "Elena Georgieva": ("Delta", ["+359888300001", "+359888300002"], ["elena@delta.example"]),
         },
         "companies": [("Acme", "111111111"), ("Delta", "222222222")],
