@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright runs an event loop in the test thread
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,30 @@ def other_session(transactional_db, django_db_serialized_rollback):
     yield connect
     for session in opened:
         session.close()
+
+
+@pytest.fixture
+def race(other_session):
+    """PostgreSQL: run `first` in a session that stays open, then `second` in another, which must wait
+    for the first; the first commits, then the second. Each is (sql, params)."""
+
+    def run(first: tuple[str, list], second: tuple[str, list]) -> None:
+        one, two = other_session(), other_session()
+        one.execute(*first)
+
+        def in_second() -> None:
+            two.execute(*second)
+            two.commit()
+
+        thread = threading.Thread(target=in_second)
+        thread.start()
+        thread.join(0.5)
+        waited = thread.is_alive()
+        one.commit()
+        thread.join(10)
+        assert waited, "the second transaction did not wait for the first"
+
+    return run
 
 
 @pytest.fixture

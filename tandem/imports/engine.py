@@ -29,6 +29,7 @@ from tandem.core.phones import ParsedPhone
 from tandem.core.statements import Statements
 from tandem.imports import reader
 from tandem.imports.bulk import Ids, assign, blank, insert_rows, json_text, update_models
+from tandem.imports.children import fewer_collections
 from tandem.imports.inflight import InFlight
 from tandem.imports.matching import (
     EMAIL_NAME_SCORE,
@@ -39,7 +40,7 @@ from tandem.imports.matching import (
     name_score,
 )
 from tandem.imports.models import ImportChange, ImportIssue, ImportJob, OnDuplicate
-from tandem.imports.pipeline import fewer_collections, read_batches
+from tandem.imports.pipeline import read_batches
 from tandem.imports.planned import Planned, empty, remember_before
 from tandem.imports.references import References
 from tandem.imports.rows import Issue, RowData
@@ -183,9 +184,7 @@ class ImportRun:
             self.counts["companies_updated" if planned.is_company else "contacts_updated"] += 1
         statements = Statements()
         if not self.dry_run:
-            touched = self.new + [p for p in self.planned.values() if p.has_changes]
-            self.write(statements)
-            self.in_flight.push(touched)
+            self.in_flight.push(self.write(statements))
         self._write_issues(issues, statements)
         self._save_progress(chunk[-1].row, len(chunk), statements)
         return statements
@@ -467,17 +466,15 @@ class ImportRun:
     def _merge_contact(self, planned: Planned, data: RowData, company: Planned | None, *, fill: bool) -> None:
         values = dict(data.contact)
         if company is not None:
-            if company.new:  # linked when the writer has its primary key
-                if planned.new:
-                    if planned.company is None:
-                        planned.company = company
-                elif planned.company is None and (planned.obj.company_id is None or not fill):  # type: ignore[union-attr]
+            if company.new:  # linked by the writer, once the company has its primary key
+                linked = planned.company is not None or planned.obj.company_id is not None  # type: ignore[union-attr]
+                if planned.company is not company and (not linked or not fill):
                     remember_before(planned)
                     planned.company = company
                     planned.changed.add("company")
             else:
-                if not planned.new and not fill:
-                    planned.company = None  # overwritten by this row's company
+                if not fill:
+                    planned.company = None  # this row's known company replaces a pending new one
                 values["company"] = company.obj
         self._merge(planned, values, data.contact_phones, data.contact_emails, data.tag_items, fill=fill)
 
@@ -527,8 +524,8 @@ class ImportRun:
 
     # --- writing a batch ---------------------------------------------------------------------------
 
-    def write(self, into: Statements) -> None:
+    def write(self, into: Statements) -> list[Planned]:
         planned = list(self.planned.values())
-        write_batch(
+        return write_batch(
             BatchWrite(self.job, self.actor, self.types, self.new, planned, self.ours, self.ids, into)
         )

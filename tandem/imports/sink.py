@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from tandem.core.statements import Statements
 from tandem.imports.bulk import commit_without_waiting
-from tandem.imports.pipeline import child_setup, start_child, stop_child
+from tandem.imports.children import child_setup, start_child, stop_child
 
 
 class WriterFailed(RuntimeError):

@@ -35,8 +35,9 @@ class BatchWrite:
     into: Statements
 
 
-def write_batch(batch: BatchWrite) -> None:
-    """Record what a batch planned: new records, changes, phones, emails, tags, history, undo log, index."""
+def write_batch(batch: BatchWrite) -> list[Planned]:
+    """Record what a batch planned: new records, changes, phones, emails, tags, history, undo log, index.
+    Returns the records it creates or changes (primary keys set)."""
     now = timezone.now()
     into = batch.into
     new_companies = [p.obj for p in batch.new if isinstance(p.obj, Company)]
@@ -71,6 +72,7 @@ def write_batch(batch: BatchWrite) -> None:
     _reindex(touched, into)
     for planned in batch.new:
         batch.ours[type(planned.obj)].add(planned.obj.pk)
+    return touched
 
 
 def _write_points(touched: list[Planned], into: Statements) -> None:

@@ -1,7 +1,5 @@
 """A contact's copy of its company's client category (`Contact.company_category`), kept by triggers."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -81,22 +79,15 @@ def test_the_list_filters_by_the_companys_current_category(make_company, make_co
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time")
 def test_a_contact_joining_a_company_while_its_category_changes_takes_the_new_one(
-    other_session, make_company, make_contact, rep_a, categories
+    race, make_company, make_contact, rep_a, categories
 ):
     a, b = categories
     acme = make_company(rep_a, "Acme", category=a)
     olga = make_contact(rep_a, "Olga")
-    first, second = other_session(), other_session()
-    first.execute("UPDATE contacts_company SET category_id = %s WHERE id = %s", [b.pk, acme.pk])
 
-    def join_in_second() -> None:
-        second.execute("UPDATE contacts_contact SET company_id = %s WHERE id = %s", [acme.pk, olga.pk])
-        second.commit()
-
-    thread = threading.Thread(target=join_in_second)
-    thread.start()
-    thread.join(0.5)
-    first.commit()
-    thread.join(10)
+    race(
+        ("UPDATE contacts_company SET category_id = %s WHERE id = %s", [b.pk, acme.pk]),
+        ("UPDATE contacts_contact SET company_id = %s WHERE id = %s", [acme.pk, olga.pk]),
+    )
 
     assert _copy(olga) == b.pk

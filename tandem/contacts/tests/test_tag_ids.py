@@ -1,8 +1,6 @@
 """PostgreSQL: a record's copy of its tags' ids (`tag_ids`, migration contacts/0008), kept by triggers
 on the link tables, and the tag filter that reads it through its GIN index."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -85,22 +83,11 @@ def test_the_tag_filter_finds_tagged_records_on_pages_counts_and_subqueries(
     assert list(Company.objects.filter(pk__in=inner)) == [acme]
 
 
-def test_two_transactions_tagging_one_record_at_once_both_land(other_session, make_contact, rep_a):
+def test_two_transactions_tagging_one_record_at_once_both_land(race, make_contact, rep_a):
     vip, fair = Tag.objects.create(name="VIP"), Tag.objects.create(name="Fair")
     ivan = make_contact(rep_a)
     insert = f"INSERT INTO {Contact.tags.through._meta.db_table} (contact_id, tag_id) VALUES (%s, %s)"
-    first, second = other_session(), other_session()
-    first.execute(insert, [ivan.pk, vip.pk])  # not committed: the record's row stays locked
 
-    def tag_in_second() -> None:
-        second.execute(insert, [ivan.pk, fair.pk])
-        second.commit()
-
-    thread = threading.Thread(target=tag_in_second)
-    thread.start()
-    thread.join(0.5)
-    assert thread.is_alive()  # waiting for the first transaction
-    first.commit()
-    thread.join(10)
+    race((insert, [ivan.pk, vip.pk]), (insert, [ivan.pk, fair.pk]))
 
     assert _tag_ids(ivan) == sorted([vip.pk, fair.pk])
